@@ -1,0 +1,59 @@
+"""The Kafka topics tierwise uses, created idempotently."""
+
+from __future__ import annotations
+
+import os
+
+from tierwise.errors import TierwiseError
+
+USAGE_TOPIC = "llm.usage.v1"
+GPU_TOPIC = "llm.gpu.v1"
+# Each landed topic has its own dead-letter topic so a poison GPU heartbeat is never mistaken for usage.
+USAGE_DLQ = f"{USAGE_TOPIC}.dlq"
+GPU_DLQ = f"{GPU_TOPIC}.dlq"
+ALL_TOPICS = (USAGE_TOPIC, GPU_TOPIC, USAGE_DLQ, GPU_DLQ)
+
+
+def dlq_for(topic: str) -> str:
+    return f"{topic}.dlq"
+
+
+def default_partitions() -> int:
+    raw = os.environ.get("TIERWISE_PARTITIONS", "6")
+    try:
+        value = int(raw)
+    except ValueError:
+        raise TierwiseError(f"TIERWISE_PARTITIONS must be a whole number, got {raw!r}") from None
+    if value < 1:
+        raise TierwiseError(f"TIERWISE_PARTITIONS must be at least 1, got {value}")
+    return value
+
+
+def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
+    """Create the missing topics; return the names created (existing ones are left as they are)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+    partitions = partitions or default_partitions()
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tierwise-topics",
+                                 request_timeout_ms=15000, bootstrap_timeout_ms=10000)
+    except KafkaError:
+        raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None
+    try:
+        existing = set(admin.list_topics())
+        missing = [t for t in topics if t not in existing]
+        if missing:
+            try:
+                admin.create_topics(
+                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing],
+                    timeout_ms=15000,
+                )
+            except TopicAlreadyExistsError:
+                pass  # another process created it between our list and create
+        return missing
+    except KafkaError as exc:
+        raise TierwiseError(f"could not create topics on {bootstrap}: {exc}") from None
+    finally:
+        admin.close()

@@ -1,0 +1,124 @@
+"""The raw layer of the DuckDB warehouse: the tables landing writes and dbt reads.
+
+Landing owns these tables; dbt only reads them (as sources). Timestamps are UTC, stored as
+``TIMESTAMP`` (naive), and daily partitions are UTC days. Money is ``DECIMAL(38, 12)``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+RAW_SCHEMA = "raw"
+
+USAGE_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR NOT NULL",
+    "event_time": "TIMESTAMP NOT NULL",  # UTC; when the request finished
+    "event_date": "DATE NOT NULL",  # UTC day of event_time: the daily partition key
+    "tier": "VARCHAR NOT NULL",
+    "provider": "VARCHAR NOT NULL",
+    "model": "VARCHAR NOT NULL",
+    "workload": "VARCHAR NOT NULL",
+    "team": "VARCHAR",
+    "environment": "VARCHAR NOT NULL",
+    "operation": "VARCHAR NOT NULL",
+    "input_tokens": "BIGINT NOT NULL",
+    "output_tokens": "BIGINT NOT NULL",
+    "cached_input_tokens": "BIGINT NOT NULL",
+    "cache_creation_input_tokens": "BIGINT NOT NULL",
+    "reasoning_tokens": "BIGINT NOT NULL",
+    "duration_ms": "DOUBLE",
+    "ttft_ms": "DOUBLE",
+    "status": "VARCHAR NOT NULL",
+    "error_type": "VARCHAR",
+    "batch": "BOOLEAN NOT NULL",
+    "deployment": "VARCHAR",
+    "shadow": "BOOLEAN NOT NULL",
+    "eval_score": "DOUBLE",
+    "request_id": "VARCHAR",
+    "response_id": "VARCHAR",
+    "tags": "MAP(VARCHAR, VARCHAR)",
+    "schema_version": "VARCHAR NOT NULL",
+    "content_fields_dropped": "INTEGER NOT NULL",
+    "kafka_topic": "VARCHAR NOT NULL",
+    "kafka_partition": "INTEGER NOT NULL",
+    "kafka_offset": "BIGINT NOT NULL",
+    "landed_at": "TIMESTAMP NOT NULL",  # UTC arrival in the warehouse
+}
+
+GPU_COLUMNS: dict[str, str] = {
+    "event_id": "VARCHAR NOT NULL",
+    "interval_start": "TIMESTAMP NOT NULL",
+    "interval_end": "TIMESTAMP NOT NULL",
+    "event_date": "DATE NOT NULL",  # UTC day of interval_start
+    "deployment": "VARCHAR NOT NULL",
+    "gpu_type": "VARCHAR NOT NULL",
+    "gpu_count": "INTEGER NOT NULL",
+    "utilization": "DOUBLE",
+    "hourly_price_usd": "DECIMAL(38, 12)",
+    "engine": "VARCHAR",
+    "model": "VARCHAR",
+    "quantization": "VARCHAR",
+    "schema_version": "VARCHAR NOT NULL",
+    "kafka_topic": "VARCHAR NOT NULL",
+    "kafka_partition": "INTEGER NOT NULL",
+    "kafka_offset": "BIGINT NOT NULL",
+    "landed_at": "TIMESTAMP NOT NULL",
+}
+
+TABLES: dict[str, str] = {
+    "usage_events": ",\n  ".join(f"{c} {t}" for c, t in USAGE_COLUMNS.items()) + ",\n  PRIMARY KEY (event_id)",
+    "gpu_usage": ",\n  ".join(f"{c} {t}" for c, t in GPU_COLUMNS.items()) + ",\n  PRIMARY KEY (event_id)",
+    # A message that could not land: kept byte for byte with the reason, also sent to the DLQ topic.
+    "rejected_events": """
+  topic VARCHAR NOT NULL,
+  kafka_partition INTEGER NOT NULL,
+  kafka_offset BIGINT NOT NULL,
+  raw_key BLOB,
+  raw_value BLOB,
+  error_class VARCHAR NOT NULL,
+  reason VARCHAR NOT NULL,
+  rejected_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (topic, kafka_partition, kafka_offset)""",
+    # Next offset to read per topic partition, committed in the same transaction as the rows.
+    "kafka_offsets": """
+  consumer VARCHAR NOT NULL,
+  topic VARCHAR NOT NULL,
+  kafka_partition INTEGER NOT NULL,
+  next_offset BIGINT NOT NULL,
+  updated_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (consumer, topic, kafka_partition)""",
+    # One row per landed batch: what arrived, what was a duplicate, what was rejected.
+    "landing_batches": """
+  batch_id VARCHAR NOT NULL PRIMARY KEY,
+  topic VARCHAR NOT NULL,
+  landed_rows BIGINT NOT NULL,
+  duplicates_dropped BIGINT NOT NULL,
+  rejected_rows BIGINT NOT NULL,
+  content_fields_dropped BIGINT NOT NULL,
+  landed_at TIMESTAMP NOT NULL""",
+    # Days whose events arrived after their day was last built: downstream re-materializes them.
+    "dirty_days": """
+  topic VARCHAR NOT NULL,
+  event_date DATE NOT NULL,
+  first_marked_at TIMESTAMP NOT NULL,
+  rows_since BIGINT NOT NULL,
+  PRIMARY KEY (topic, event_date)""",
+}
+
+
+def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
+    for name, body in TABLES.items():
+        con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  {body}\n)")
+
+
+def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse; writers also make sure the raw tables exist."""
+    if read_only:
+        return duckdb.connect(str(path), read_only=True)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(path))
+    create_raw_tables(con)
+    return con

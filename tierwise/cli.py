@@ -1,0 +1,49 @@
+"""The `tierwise` command line: the user's front door."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from tierwise import __version__
+from tierwise.commands import events, kafka, money, pipeline
+from tierwise.errors import TierwiseError
+
+
+@click.group()
+@click.version_option(__version__, prog_name="tierwise")
+def cli() -> None:
+    """LLM usage telemetry and cost attribution across closed, hosted-open and self-hosted tiers.
+
+    State lives under TIERWISE_HOME (default ./.tierwise). Set KAFKA_BOOTSTRAP_SERVERS to use an
+    existing Kafka cluster instead of the local broker.
+    """
+
+
+cli.add_command(kafka.kafka)
+for module in (events, pipeline, money):
+    for command in module.COMMANDS:
+        cli.add_command(command)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; a TierwiseError becomes one line on stderr and exit code 2, never a stack trace."""
+    try:
+        cli.main(args=argv, prog_name="tierwise", standalone_mode=False)
+    except TierwiseError as exc:
+        click.echo(f"tierwise: error: {exc}", err=True)
+        return 2
+    except click.exceptions.Abort:
+        click.echo("tierwise: aborted", err=True)
+        return 130
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

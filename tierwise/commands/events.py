@@ -1,0 +1,7 @@
+"""CLI commands (placeholder until its owner fills it)."""
+
+from __future__ import annotations
+
+import click
+
+COMMANDS: list[click.Command] = []

@@ -1,0 +1,49 @@
+"""`tierwise kafka up | down | status | topics`: the local broker and the topics."""
+
+from __future__ import annotations
+
+import click
+
+from ingest.broker import LocalBroker, resolve_bootstrap
+from ingest.topics import ensure_topics
+from tierwise.home import Home
+
+
+@click.group()
+def kafka() -> None:
+    """Run the local single-node KRaft broker and manage topics."""
+
+
+@kafka.command()
+@click.option("--port", type=int, default=None, help="Listener port (default: the last one used, else a free one).")
+@click.option("--heap", default=None, help="JVM heap, e.g. 512m (env TIERWISE_KAFKA_HEAP).")
+@click.option("--data-dir", type=click.Path(), default=None, help="Log directory (env TIERWISE_KAFKA_DATA).")
+@click.option("--timeout", type=float, default=90.0, show_default=True, help="Seconds to wait for the broker.")
+def up(port: int | None, heap: str | None, data_dir: str | None, timeout: float) -> None:
+    """Start the broker (harmless when it already runs) and wait until it answers."""
+    home = Home.from_env().ensure()
+    status = LocalBroker(home, heap=heap, data_dir=data_dir).up(port=port, timeout_s=timeout)
+    click.echo(status.describe())
+
+
+@kafka.command()
+def down() -> None:
+    """Stop this home's broker by its pid."""
+    home = Home.from_env()
+    stopped = LocalBroker(home).down()
+    click.echo("stopped" if stopped else "no local broker was running")
+
+
+@kafka.command()
+def status() -> None:
+    """Say whether the broker runs and where."""
+    click.echo(LocalBroker(Home.from_env()).status().describe())
+
+
+@kafka.command()
+@click.option("--partitions", type=int, default=None, help="Partitions for new topics (env TIERWISE_PARTITIONS, default 6).")
+def topics(partitions: int | None) -> None:
+    """Create the tierwise topics that are missing."""
+    bootstrap = resolve_bootstrap(Home.from_env())
+    created = ensure_topics(bootstrap, partitions=partitions)
+    click.echo(f"created: {', '.join(created)}" if created else "all topics exist")

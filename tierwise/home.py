@@ -1,0 +1,50 @@
+"""Where tierwise keeps its run-time state.
+
+Everything written at run time lives under ``TIERWISE_HOME`` (default ``./.tierwise``) so two homes
+never mix: each gets its own warehouse, Dagster instance, broker, spill files and reports.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Home:
+    root: Path
+
+    @classmethod
+    def from_env(cls) -> Home:
+        return cls(Path(os.environ.get("TIERWISE_HOME", ".tierwise")).expanduser().resolve())
+
+    @property
+    def warehouse(self) -> Path:
+        return self.root / "warehouse.duckdb"
+
+    @property
+    def lake(self) -> Path:
+        """Immutable Parquet files written by scale-out landing workers."""
+        return self.root / "lake"
+
+    @property
+    def dagster(self) -> Path:
+        return self.root / "dagster"
+
+    @property
+    def kafka(self) -> Path:
+        return self.root / "kafka"
+
+    @property
+    def spill(self) -> Path:
+        return self.root / "spill"
+
+    @property
+    def reports(self) -> Path:
+        return self.root / "reports"
+
+    def ensure(self) -> Home:
+        for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake):
+            p.mkdir(parents=True, exist_ok=True)
+        return self
