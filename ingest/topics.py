@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 from tierwise.errors import TierwiseError
@@ -45,13 +46,12 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
-            try:
+            # Another process may create one between our list and create: that is fine.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
                     [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing],
                     timeout_ms=15000,
                 )
-            except TopicAlreadyExistsError:
-                pass  # another process created it between our list and create
         return missing
     except KafkaError as exc:
         raise TierwiseError(f"could not create topics on {bootstrap}: {exc}") from None

@@ -41,9 +41,17 @@ def status() -> None:
 
 
 @kafka.command()
-@click.option("--partitions", type=int, default=None, help="Partitions for new topics (env TIERWISE_PARTITIONS, default 6).")
+@click.option("--partitions", type=int, default=None, help="Partitions for new topics (default 6).")
 def topics(partitions: int | None) -> None:
     """Create the tierwise topics that are missing."""
     bootstrap = resolve_bootstrap(Home.from_env())
     created = ensure_topics(bootstrap, partitions=partitions)
     click.echo(f"created: {', '.join(created)}" if created else "all topics exist")
+
+
+@kafka.command()
+def fetch() -> None:
+    """Resolve the broker jars from Maven Central (once; later runs reuse them)."""
+    from ingest.broker import ensure_jars
+
+    click.echo(f"Kafka jars in {ensure_jars()}")

@@ -1,7 +1,52 @@
-"""CLI commands (placeholder until its owner fills it)."""
+"""`tierwise run` and `tierwise status`."""
 
 from __future__ import annotations
 
+import json
+
 import click
 
-COMMANDS: list[click.Command] = []
+from pipelines.settings import Settings
+
+
+@click.command()
+@click.option("--land-only", is_flag=True, help="Land pending events without building the marts.")
+def run(land_only: bool) -> None:
+    """Land whatever is pending in Kafka, then build the marts for the days that changed."""
+    from tierwise.runner import run_pipeline
+
+    summary = run_pipeline(Settings.from_env(), build=not land_only)
+    for topic, n in summary.landed.items():
+        click.echo(
+            f"{topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
+            f"rejected {summary.rejected.get(topic, 0)}"
+        )
+    for first, last in summary.built_ranges:
+        click.echo(f"built marts for {first} .. {last}")
+    if summary.skipped_days:
+        click.echo(f"not built (before TIERWISE_PARTITIONS_START): {len(summary.skipped_days)} day(s)")
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def status(as_json: bool) -> None:
+    """Per topic: landed rows, rejected rows, duplicates dropped, consumer lag, newest event time."""
+    from tierwise.status import collect_status
+
+    info = collect_status()
+    if as_json:
+        click.echo(json.dumps(info, indent=2, sort_keys=True))
+        return
+    kafka = info.get("kafka", {})
+    click.echo(f"home {info['home']}")
+    click.echo(f"kafka {kafka.get('bootstrap') if kafka.get('reachable') else 'unreachable: ' + kafka.get('error', '')}")
+    for topic, s in info["topics"].items():
+        click.echo(
+            f"{topic}: landed {s['landed_rows']}, rejected {s['rejected_rows']}, duplicates {s['duplicates_dropped']}, "
+            f"lag {s['consumer_lag'] if s['consumer_lag'] is not None else '?'}, newest {s['newest_event_time'] or '-'}"
+        )
+    if info.get("dirty_days"):
+        click.echo(f"days waiting for a rebuild: {', '.join(info['dirty_days'])}")
+
+
+COMMANDS: list[click.Command] = [run, status]

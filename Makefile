@@ -1,0 +1,59 @@
+# tierwise: the two commands a new user needs are `make demo` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export TIERWISE_HOME ?= $(CURDIR)/.tierwise
+
+.PHONY: help prereqs install jars demo test test-fast lint ui bench down clean
+
+help:
+	@echo "make demo   - install, start the local Kafka broker, simulate a month of LLM traffic, land it, build the marts, print spend"
+	@echo "make test   - install and run the whole test suite (integration tests start their own broker)"
+	@echo "make ui     - the Dagster UI on http://127.0.0.1:3000 for this TIERWISE_HOME"
+	@echo "make down   - stop the local broker of this TIERWISE_HOME"
+
+prereqs:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else 1)' 2>/dev/null || \
+		{ echo "tierwise needs Python 3.11+ as '$(PYTHON)' (set PYTHON=/path/to/python3.11)"; exit 1; }
+	@command -v java >/dev/null 2>&1 || \
+		{ echo "tierwise needs Java 17+ for the local Kafka broker (e.g. apt-get install openjdk-17-jre-headless)"; exit 1; }
+	@command -v mvn >/dev/null 2>&1 || \
+		{ echo "tierwise needs Maven to fetch the Kafka jars from Maven Central (e.g. apt-get install maven)"; exit 1; }
+
+$(BIN)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e ".[dev]"
+	@touch $@
+
+install: prereqs $(BIN)/.installed
+
+jars: install
+	$(BIN)/tierwise kafka fetch
+
+demo: jars
+	$(BIN)/tierwise demo
+
+test: jars
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not kafka and not slow"
+
+lint: install
+	$(BIN)/ruff check .
+
+ui: install
+	$(BIN)/tierwise ui
+
+bench: jars
+	$(BIN)/python bench/emit.py
+	$(BIN)/python bench/landing.py
+
+down: install
+	$(BIN)/tierwise kafka down
+
+clean:
+	-$(BIN)/tierwise kafka down
+	rm -rf .tierwise dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Dagster definitions for tierwise: landing from Kafka, dbt marts, sensors and schedules."""

@@ -1,0 +1,38 @@
+"""The Dagster entry point: `dagster dev -m pipelines.definitions` (or `make ui`)."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from pipelines.settings import Settings
+
+_settings = Settings.from_env()
+# dbt's profile reads the warehouse path from the environment.
+os.environ.setdefault("TIERWISE_WAREHOUSE", str(_settings.warehouse))
+
+from pipelines.defs.dbt.assets import DBT_PROJECT, dbt_job, tierwise_dbt  # noqa: E402
+from pipelines.defs.dbt.project import dbt_executable  # noqa: E402
+from pipelines.defs.dbt.sensors import dirty_days_sensor  # noqa: E402
+from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events  # noqa: E402
+from pipelines.defs.landing.sensors import kafka_lag_sensor  # noqa: E402
+from pipelines.defs.resources import build_resources  # noqa: E402
+
+
+def build_definitions(settings: Settings | None = None) -> dg.Definitions:
+    settings = settings or _settings
+    resources: dict[str, object] = dict(build_resources(settings))
+    resources["dbt"] = DbtCliResource(
+        project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=dbt_executable()
+    )
+    return dg.Definitions(
+        assets=[raw_usage_events, raw_gpu_usage, tierwise_dbt],
+        jobs=[landing_job, dbt_job],
+        sensors=[kafka_lag_sensor, dirty_days_sensor],
+        resources=resources,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""One folder per concern; `pipelines.definitions` merges them."""

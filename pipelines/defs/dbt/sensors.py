@@ -1,0 +1,55 @@
+"""Rebuild the days whose raw rows changed (today's traffic and late events alike).
+
+Landing writes the full list of dirty days into its materialization metadata, so this sensor
+reads Dagster's event log only and never holds a lock on the warehouse.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import dagster as dg
+
+from pipelines.defs.dbt.assets import PARTITIONS, dbt_job
+from pipelines.defs.dbt.partitions import range_tags
+from pipelines.defs.landing.assets import raw_gpu_usage, raw_usage_events
+from tierwise.dirty_days import contiguous_ranges
+
+WATCHED = [raw_usage_events.key, raw_gpu_usage.key]
+
+
+def dirty_day_requests(dirty: list[str], valid_keys: set[str], cursor_id: int) -> list[dg.RunRequest]:
+    """One single-run request per contiguous range of dirty days inside the partition set."""
+    days = [date.fromisoformat(d) for d in dirty if d in valid_keys]
+    return [
+        dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", tags=range_tags(first, last))
+        for first, last in contiguous_ranges(days)
+    ]
+
+
+@dg.sensor(
+    job=dbt_job,
+    minimum_interval_seconds=30,
+    default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Requests dbt runs for the day ranges landing marked dirty (new or late events).",
+)
+def dirty_days_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    last_seen = int(context.cursor or 0)
+    newest = last_seen
+    dirty: set[str] = set()
+    for key in WATCHED:
+        records = context.instance.fetch_materializations(
+            dg.AssetRecordsFilter(asset_key=key, after_storage_id=last_seen), limit=1, ascending=False
+        ).records
+        if not records:
+            continue
+        record = records[0]
+        newest = max(newest, record.storage_id)
+        mat = record.asset_materialization
+        if mat is not None and "dirty_days" in mat.metadata:
+            dirty.update(mat.metadata["dirty_days"].value)  # type: ignore[arg-type]
+    if newest == last_seen:
+        return dg.SkipReason("no new landing since the last check")
+    valid = set(PARTITIONS.get_partition_keys())
+    requests = dirty_day_requests(sorted(dirty), valid, newest)
+    return dg.SensorResult(run_requests=requests, cursor=str(newest))

@@ -1,0 +1,62 @@
+"""Run-time settings read from the environment, validated once, with errors naming the variable."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from tierwise.errors import TierwiseError
+from tierwise.home import Home
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
+REPO_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
+WAREHOUSE_POOL = "tierwise_warehouse"
+
+
+def _date_env(name: str, default: str) -> date:
+    raw = os.environ.get(name, default)
+    try:
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise TierwiseError(f"{name} must be a date like 2026-01-01, got {raw!r}") from None
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Home
+    warehouse: Path
+    topic_prefix: str
+    partitions_start: date
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        home = Home.from_env()
+        warehouse = Path(os.environ.get("TIERWISE_WAREHOUSE", home.warehouse)).expanduser().resolve()
+        return cls(
+            home=home,
+            warehouse=warehouse,
+            topic_prefix=os.environ.get("TIERWISE_TOPIC_PREFIX", ""),
+            partitions_start=_date_env("TIERWISE_PARTITIONS_START", "2026-01-01"),
+        )
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+def use_home_for_dagster(settings: Settings) -> Path:
+    """Point DAGSTER_HOME at the home's dagster/ folder, with the repo's dagster.yaml in it.
+
+    `dagster dev` and `tierwise run` then share one instance per tierwise home.
+    """
+    dagster_home = settings.home.dagster
+    dagster_home.mkdir(parents=True, exist_ok=True)
+    target = dagster_home / "dagster.yaml"
+    wanted = REPO_DAGSTER_YAML.read_text()
+    if not target.exists() or target.read_text() != wanted:
+        target.write_text(wanted)
+    os.environ["DAGSTER_HOME"] = str(dagster_home)
+    os.environ.setdefault("TIERWISE_WAREHOUSE", str(settings.warehouse))
+    return dagster_home

@@ -1,0 +1,78 @@
+"""What has landed, what was rejected or deduplicated, and how far behind Kafka the warehouse is."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+from ingest.landing import DEFAULT_CONSUMER
+from ingest.topics import GPU_TOPIC, USAGE_TOPIC
+from ingest.warehouse import RAW_SCHEMA, connect
+from pipelines.settings import Settings
+from tierwise.errors import TierwiseError
+from tierwise.warehouse_lock import open_with_retry
+
+TABLES = {USAGE_TOPIC: ("usage_events", "event_time"), GPU_TOPIC: ("gpu_usage", "interval_end")}
+
+
+def topic_stats(con: duckdb.DuckDBPyConnection, topic: str, table: str, time_col: str) -> dict[str, Any]:
+    landed, newest = con.execute(
+        f"SELECT count(*), max({time_col}) FROM {RAW_SCHEMA}.{table} WHERE kafka_topic = ?", [topic]
+    ).fetchone()  # type: ignore[misc]
+    rejected = con.execute(
+        f"SELECT count(*) FROM {RAW_SCHEMA}.rejected_events WHERE topic = ?", [topic]
+    ).fetchone()[0]  # type: ignore[index]
+    dups, content = con.execute(
+        f"""SELECT coalesce(sum(duplicates_dropped), 0), coalesce(sum(content_fields_dropped), 0)
+        FROM {RAW_SCHEMA}.landing_batches WHERE topic = ?""",
+        [topic],
+    ).fetchone()  # type: ignore[misc]
+    return {
+        "landed_rows": int(landed),
+        "rejected_rows": int(rejected),
+        "duplicates_dropped": int(dups),
+        "content_fields_dropped": int(content),
+        "newest_event_time": newest.isoformat() + "Z" if newest else None,
+    }
+
+
+def collect_status(settings: Settings | None = None) -> dict[str, Any]:
+    settings = settings or Settings.from_env()
+    topics = [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
+    out: dict[str, Any] = {"home": str(settings.home.root), "warehouse": str(settings.warehouse), "topics": {}}
+    if settings.warehouse.exists():
+        con = open_with_retry(lambda: duckdb.connect(str(settings.warehouse), read_only=True), timeout_s=15)
+        try:
+            for name, topic in zip((USAGE_TOPIC, GPU_TOPIC), topics, strict=True):
+                table, time_col = TABLES[name]
+                out["topics"][topic] = topic_stats(con, topic, table, time_col)
+            out["dirty_days"] = [
+                r[0].isoformat()
+                for r in con.execute(f"SELECT DISTINCT event_date FROM {RAW_SCHEMA}.dirty_days ORDER BY 1").fetchall()
+            ]
+        except duckdb.CatalogException:
+            # A warehouse created before landing ever ran has no raw tables yet.
+            con.close()
+            connect(settings.warehouse).close()
+            return collect_status(settings)
+        finally:
+            con.close()
+    else:
+        for topic in topics:
+            out["topics"][topic] = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0,
+                                    "content_fields_dropped": 0, "newest_event_time": None}  # fmt: skip
+    try:
+        from ingest.broker import resolve_bootstrap
+        from ingest.lag import consumer_lag
+
+        bootstrap = resolve_bootstrap(settings.home)
+        lag = consumer_lag(bootstrap, DEFAULT_CONSUMER, topics)
+        out["kafka"] = {"bootstrap": bootstrap, "reachable": True}
+        for topic in topics:
+            out["topics"][topic]["consumer_lag"] = lag.get(topic)
+    except TierwiseError as exc:
+        out["kafka"] = {"reachable": False, "error": str(exc)}
+        for topic in topics:
+            out["topics"][topic]["consumer_lag"] = None
+    return out

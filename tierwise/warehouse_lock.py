@@ -1,0 +1,37 @@
+"""Opening the DuckDB warehouse when another process may hold its lock for a moment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import TypeVar
+
+import duckdb
+from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
+
+from tierwise.errors import TierwiseError
+
+T = TypeVar("T")
+
+
+def _is_lock_error(exc: BaseException) -> bool:
+    return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
+
+
+def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> T:
+    """Call `opener` until DuckDB's file lock is free (a reader or writer elsewhere), then give up clearly."""
+    timeout_s = timeout_s if timeout_s is not None else float(os.environ.get("TIERWISE_LOCK_TIMEOUT", "60"))
+    wrapped = retry(
+        retry=retry_if_exception(_is_lock_error),
+        wait=wait_exponential(multiplier=0.05, max=2),
+        stop=stop_after_delay(timeout_s),
+        reraise=True,
+    )(opener)
+    try:
+        return wrapped()
+    except duckdb.IOException as exc:
+        if _is_lock_error(exc):
+            raise TierwiseError(
+                f"the warehouse is locked by another process for over {timeout_s:.0f}s ({exc})"
+            ) from None
+        raise
