@@ -247,6 +247,19 @@ class WarehouseWriter:
         return result
 
 
+def dead_letter(producer: Any, topic: str, dlq_topic: str, rejected: list[Rejected], source: str) -> None:
+    """Send rejects to the DLQ and wait for the acks before the batch commits (at-least-once)."""
+    for r in rejected:
+        producer.send(
+            dlq_topic,
+            key=r.key,
+            value=r.value or b"",
+            headers=dlq_headers(r.error_class, r.reason, topic=topic, partition=r.partition, offset=r.offset,
+                                stage="landing", source=source),
+        )  # fmt: skip
+    producer.flush(timeout=30)
+
+
 class TopicLander:
     """Drains one topic from the stored offsets up to the high watermark seen at start."""
 
@@ -361,7 +374,7 @@ class TopicLander:
                 table, rejected, content_dropped = self.decoder.decode(records, landed_at)
                 if rejected:
                     producer = producer or self._producer()
-                    self._dead_letter(producer, rejected)
+                    dead_letter(producer, self.topic, self.dlq_topic, rejected, source=self.consumer_name)
                 next_offsets = {}
                 for r in records:
                     next_offsets[r.partition] = r.offset + 1
@@ -377,17 +390,6 @@ class TopicLander:
             if producer is not None:
                 producer.close(timeout=10)
         return total
-
-    def _dead_letter(self, producer: Any, rejected: list[Rejected]) -> None:
-        """Send rejects to the DLQ and wait for the acks before the batch commits (at-least-once)."""
-        for r in rejected:
-            producer.send(
-                self.dlq_topic,
-                key=r.key,
-                value=r.value or b"",
-                headers=dlq_headers(r.error_class, r.reason, topic=self.topic, partition=r.partition, offset=r.offset),
-            )
-        producer.flush(timeout=30)
 
     def _mirror(self, consumer: Any, next_offsets: dict[int, int], tp_cls: Any, om_cls: Any) -> None:
         try:

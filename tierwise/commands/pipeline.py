@@ -49,4 +49,29 @@ def status(as_json: bool) -> None:
         click.echo(f"days waiting for a rebuild: {', '.join(info['dirty_days'])}")
 
 
-COMMANDS: list[click.Command] = [run, status]
+@click.command()
+@click.option("--topic", "topics", multiple=True, help="Topic to land (repeatable; default: usage and GPU topics).")
+@click.option("--batch-size", type=int, default=20_000, show_default=True, help="Records per DuckDB transaction.")
+def land(topics: tuple[str, ...], batch_size: int) -> None:
+    """Land pending events straight into the warehouse, without Dagster (what the landing assets run)."""
+    from ingest.broker import resolve_bootstrap
+    from ingest.landing import TopicLander
+    from ingest.topics import GPU_TOPIC, USAGE_TOPIC
+    from ingest.warehouse import connect
+    from tierwise.warehouse_lock import open_with_retry
+
+    settings = Settings.from_env()
+    settings.home.ensure()
+    bootstrap = resolve_bootstrap(settings.home)
+    names = list(topics) or [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
+    con = open_with_retry(lambda: connect(settings.warehouse))
+    try:
+        for topic in names:
+            result = TopicLander(bootstrap, con, topic, batch_size=batch_size).land()
+            click.echo(f"{topic}: landed {result.landed}, duplicates dropped {result.duplicates}, "
+                       f"rejected {result.rejected} in {result.batches} batch(es)")  # fmt: skip
+    finally:
+        con.close()
+
+
+COMMANDS: list[click.Command] = [run, status, land]

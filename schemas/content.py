@@ -1,0 +1,135 @@
+"""The one place that decides what counts as request/response content.
+
+tierwise measures usage; it never stores or forwards what was said. Any key below, wherever it turns
+up in an event or a provider payload, is dropped at the edge and counted, so a producer that leaks
+prompts shows up as a non-zero ``content_fields_dropped`` instead of as text in the warehouse.
+Keys are matched case-insensitively.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+# Exact key names (lower case) that carry prompt, completion, tool-call or system text.
+CONTENT_KEYS: frozenset[str] = frozenset(
+    {
+        # generic request/response text
+        "prompt",
+        "prompts",
+        "messages",
+        "message",
+        "input",
+        "inputs",
+        "output",
+        "outputs",
+        "input_text",
+        "output_text",
+        "prompt_text",
+        "completion",
+        "completions",
+        "completion_text",
+        "choices",
+        "content",
+        "contents",
+        "text",
+        "response",
+        "response_text",
+        "request_body",
+        "response_body",
+        "raw_request",
+        "raw_response",
+        "query",
+        "documents",
+        # system prompts
+        "system",
+        "system_prompt",
+        "system_instruction",
+        "system_instructions",
+        "systeminstruction",
+        "instructions",
+        # model output that is not the answer but still text
+        "candidates",
+        "reasoning_content",
+        "thinking",
+        "tool_calls",
+        "function_call",
+        # LiteLLM logging objects that embed the request or tool payloads
+        "proxy_server_request",
+        "prompt_variables",
+        "mcp_tool_call_metadata",
+        "guardrail_request",
+        "guardrail_response",
+        # OpenTelemetry GenAI attributes (current and deprecated)
+        "gen_ai.prompt",
+        "gen_ai.completion",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "gen_ai.tool.call.arguments",
+        "gen_ai.tool.call.result",
+        # OpenInference / OpenLLMetry span attributes
+        "input.value",
+        "output.value",
+        "llm.prompts",
+        "llm.completions",
+        "llm.input_messages",
+        "llm.output_messages",
+    }
+)
+
+# Flattened attribute families, e.g. ``gen_ai.prompt.0.content`` from older instrumentations.
+CONTENT_PREFIXES: tuple[str, ...] = (
+    "gen_ai.prompt.",
+    "gen_ai.completion.",
+    "gen_ai.input.messages.",
+    "gen_ai.output.messages.",
+    "llm.prompts.",
+    "llm.completions.",
+    "llm.input_messages.",
+    "llm.output_messages.",
+)
+
+
+def is_content_key(key: str) -> bool:
+    """True when a key names request/response text that must never be kept."""
+    lowered = key.lower()
+    return lowered in CONTENT_KEYS or lowered.startswith(CONTENT_PREFIXES)
+
+
+def strip_content(mapping: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    """Return a copy of ``mapping`` without content keys, and how many content fields were dropped.
+
+    Nested objects and arrays are cleaned too (a dropped key is not searched further: one leaked
+    ``messages`` array counts once). A content key whose value is null is dropped but not counted,
+    since no text was present.
+    """
+    dropped = 0
+    clean: dict[str, Any] = {}
+    for key, value in mapping.items():
+        if isinstance(key, str) and is_content_key(key):
+            if value is not None:
+                dropped += 1
+            continue
+        if isinstance(value, Mapping):
+            value, n = strip_content(value)
+            dropped += n
+        elif isinstance(value, list):
+            value, n = _strip_list(value)
+            dropped += n
+        clean[key] = value
+    return clean, dropped
+
+
+def _strip_list(items: list[Any]) -> tuple[list[Any], int]:
+    dropped = 0
+    out: list[Any] = []
+    for item in items:
+        if isinstance(item, Mapping):
+            item, n = strip_content(item)
+            dropped += n
+        elif isinstance(item, list):
+            item, n = _strip_list(item)
+            dropped += n
+        out.append(item)
+    return out, dropped

@@ -1,0 +1,42 @@
+"""Hot-path entry points: raw Kafka bytes, JSON text or a decoded dict in, a valid event or ContractError out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
+
+from schemas.errors import ContractError, shown
+from schemas.fields import Contract
+from schemas.gpu import GpuUsage
+from schemas.usage import UsageEvent
+
+Raw = bytes | bytearray | memoryview | str | Mapping[str, Any]
+_C = TypeVar("_C", bound=Contract)
+
+
+def _parse(model: type[_C], raw: Raw) -> _C:
+    try:
+        # JSON text goes straight to pydantic-core's parser: no intermediate Python dict.
+        if isinstance(raw, (bytes, str, bytearray)):
+            return model.model_validate_json(raw)
+        if isinstance(raw, memoryview):
+            return model.model_validate_json(raw.tobytes())
+        if isinstance(raw, dict):
+            return model.model_validate(raw)
+        if isinstance(raw, Mapping):
+            return model.model_validate(dict(raw))
+    except ValidationError as exc:
+        raise ContractError.from_validation_error(exc) from None
+    raise ContractError("<root>", f"must be a JSON object (got {shown(raw)})")
+
+
+def parse_usage(raw: Raw) -> UsageEvent:
+    """Validate one usage event; raises ContractError naming the field (``<json>`` for bad JSON)."""
+    return _parse(UsageEvent, raw)
+
+
+def parse_gpu(raw: Raw) -> GpuUsage:
+    """Validate one GPU usage heartbeat; raises ContractError like :func:`parse_usage`."""
+    return _parse(GpuUsage, raw)

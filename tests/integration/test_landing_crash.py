@@ -1,0 +1,68 @@
+"""A landing process killed with SIGKILL at random points ends with every acknowledged event exactly once."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.factories import encode, produce, usage_event
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+EVENTS = 100_000
+
+
+def test_sigkill_at_random_points_neither_loses_nor_duplicates(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tmp_path: Path
+) -> None:
+    topic = fresh_topics["usage"]
+    # 2% are resends of an earlier event_id: they must land once, not twice.
+    values = [encode(usage_event(i)) for i in range(EVENTS)]
+    values += [encode(usage_event(i)) for i in range(0, EVENTS, 50)]
+    produce(kafka_bootstrap, topic, values)
+    env = dict(os.environ, TIERWISE_HOME=str(tmp_path / "home"), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+               TIERWISE_TOPIC_PREFIX=topic_prefix)  # fmt: skip
+    cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "5000"]
+    rng = random.Random(20261128)
+    kills = 0
+    for _attempt in range(40):
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        # Kill at a random moment: during start-up, mid-batch, or inside a DuckDB commit.
+        deadline = time.monotonic() + rng.uniform(0.5, 4.0)
+        while time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            continue
+        out = proc.stdout.read().decode() if proc.stdout else ""
+        assert proc.returncode == 0, out
+        break
+    else:
+        pytest.fail("landing never finished")
+    # A last clean run must find nothing left.
+    final = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
+    assert f"{topic}: landed 0," in final.stdout
+    assert kills >= 3, "the test must actually interrupt landing several times"
+    con = duckdb.connect(str(tmp_path / "home" / "warehouse.duckdb"), read_only=True)
+    try:
+        n, distinct = con.execute("SELECT count(*), count(DISTINCT event_id) FROM raw.usage_events").fetchone()
+        assert (n, distinct) == (EVENTS, EVENTS)
+        # Every Kafka offset of the topic is accounted for: landed, or a dropped duplicate.
+        offsets = con.execute("SELECT sum(next_offset) FROM raw.kafka_offsets WHERE topic = ?", [topic]).fetchone()[0]
+        assert offsets == len(values)
+        dups = con.execute("SELECT sum(duplicates_dropped) FROM raw.landing_batches").fetchone()[0]
+        assert dups == EVENTS // 50
+        ids = con.execute("SELECT min(event_id), max(event_id) FROM raw.usage_events").fetchone()
+        assert ids == ("ev-00000000", f"ev-{EVENTS - 1:08d}")
+    finally:
+        con.close()
