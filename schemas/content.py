@@ -90,6 +90,8 @@ CONTENT_PREFIXES: tuple[str, ...] = (
     "llm.output_messages.",
 )
 
+_EMPTY_TEXT = frozenset({"", "{}", "[]", "null"})
+
 
 def is_content_key(key: str) -> bool:
     """True when a key names request/response text that must never be kept."""
@@ -101,14 +103,14 @@ def strip_content(mapping: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     """Return a copy of ``mapping`` without content keys, and how many content fields were dropped.
 
     Nested objects and arrays are cleaned too (a dropped key is not searched further: one leaked
-    ``messages`` array counts once). A content key whose value is null is dropped but not counted,
-    since no text was present.
+    ``messages`` array counts once). A content key holding nothing (null, "", {}, [], or the
+    placeholder text "{}" some gateways log when prompt storage is off) is dropped but not counted.
     """
     dropped = 0
     clean: dict[str, Any] = {}
     for key, value in mapping.items():
         if isinstance(key, str) and is_content_key(key):
-            if value is not None:
+            if holds_content(value):
                 dropped += 1
             continue
         if isinstance(value, Mapping):
@@ -119,6 +121,17 @@ def strip_content(mapping: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
             dropped += n
         clean[key] = value
     return clean, dropped
+
+
+def holds_content(value: Any) -> bool:
+    """False for the empty values and placeholders that carry no request/response text."""
+    if value is None:
+        return False
+    if isinstance(value, str):
+        return value.strip() not in _EMPTY_TEXT
+    if isinstance(value, (Mapping, list, tuple)):
+        return len(value) > 0
+    return True
 
 
 def _strip_list(items: list[Any]) -> tuple[list[Any], int]:

@@ -7,6 +7,7 @@ short, truncated piece of the offending value.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from pydantic import ValidationError
@@ -67,6 +68,8 @@ def shown(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, str):
         if len(value) > _MAX_SHOWN:
             return repr(value[:_MAX_SHOWN] + "...")

@@ -30,13 +30,13 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(
     produce(kafka_bootstrap, topic, values)
     env = dict(os.environ, TIERWISE_HOME=str(tmp_path / "home"), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
                TIERWISE_TOPIC_PREFIX=topic_prefix)  # fmt: skip
-    cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "5000"]
+    cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "2000"]
     rng = random.Random(20261128)
     kills = 0
-    for _attempt in range(40):
+    for _attempt in range(80):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         # Kill at a random moment: during start-up, mid-batch, or inside a DuckDB commit.
-        deadline = time.monotonic() + rng.uniform(0.5, 4.0)
+        deadline = time.monotonic() + rng.uniform(0.7, 1.8)
         while time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         if proc.poll() is None:

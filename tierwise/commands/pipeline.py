@@ -55,6 +55,7 @@ def status(as_json: bool) -> None:
 def land(topics: tuple[str, ...], batch_size: int) -> None:
     """Land pending events straight into the warehouse, without Dagster (what the landing assets run)."""
     from ingest.broker import resolve_bootstrap
+    from ingest.lake import import_lake
     from ingest.landing import TopicLander
     from ingest.topics import GPU_TOPIC, USAGE_TOPIC
     from ingest.warehouse import connect
@@ -67,6 +68,10 @@ def land(topics: tuple[str, ...], batch_size: int) -> None:
     con = open_with_retry(lambda: connect(settings.warehouse))
     try:
         for topic in names:
+            imported = import_lake(con, settings.home.lake, topic)
+            if imported["files"]:
+                click.echo(f"{topic}: imported {imported['files']} lake file(s): landed {imported['landed']}, "
+                           f"duplicates dropped {imported['duplicates']}, rejected {imported['rejected']}")  # fmt: skip
             result = TopicLander(bootstrap, con, topic, batch_size=batch_size).land()
             click.echo(f"{topic}: landed {result.landed}, duplicates dropped {result.duplicates}, "
                        f"rejected {result.rejected} in {result.batches} batch(es)")  # fmt: skip
@@ -74,4 +79,24 @@ def land(topics: tuple[str, ...], batch_size: int) -> None:
         con.close()
 
 
-COMMANDS: list[click.Command] = [run, status, land]
+@click.command()
+@click.option("--topic", required=True, help="Topic this worker consumes, e.g. llm.usage.v1.")
+@click.option("--group", default="tierwise-lake", show_default=True, help="Consumer group shared by all workers.")
+@click.option("--batch-size", type=int, default=20_000, show_default=True, help="Records per Parquet file.")
+@click.option("--idle-exit", type=float, default=None, help="Exit after this many idle seconds (default: run forever).")
+def worker(topic: str, group: str, batch_size: int, idle_exit: float | None) -> None:
+    """Scale-out landing: one of several processes writing Parquet files into $TIERWISE_HOME/lake.
+
+    Workers never open DuckDB; `tierwise land` (or the landing asset) imports their files.
+    """
+    from ingest.broker import resolve_bootstrap
+    from ingest.lake import LakeWorker
+
+    settings = Settings.from_env()
+    settings.home.ensure()
+    stats = LakeWorker(resolve_bootstrap(settings.home), settings.home.lake, topic, group=group,
+                       batch_size=batch_size, idle_exit_s=idle_exit).run()  # fmt: skip
+    click.echo(f"{topic}: wrote {stats.files} file(s), {stats.rows} rows, {stats.rejected} rejected")
+
+
+COMMANDS: list[click.Command] = [run, status, land, worker]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import dagster as dg
 
+from ingest.lake import import_lake
 from ingest.landing import TopicLander
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
 from ingest.warehouse import RAW_SCHEMA
 from pipelines.defs.resources import KafkaResource, WarehouseResource
-from pipelines.settings import WAREHOUSE_POOL
+from pipelines.settings import WAREHOUSE_POOL, Settings
 from tierwise.dirty_days import dirty_days_in
 
 LANDING_GROUP = "landing"
@@ -19,6 +20,8 @@ def _land(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: Wa
     topic = kafka.topic(topic_name)
     bootstrap = kafka.bootstrap()
     with warehouse.writer() as con:
+        # Files from scale-out workers (if any run) first, then whatever is still in Kafka.
+        imported = import_lake(con, Settings.from_env().home.lake, topic)
         lander = TopicLander(bootstrap, con, topic)
         result = lander.land(
             on_batch=lambda b: context.log.info(
@@ -30,9 +33,10 @@ def _land(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: Wa
     return dg.MaterializeResult(
         metadata={
             "topic": topic,
-            "landed": result.landed,
-            "duplicates_dropped": result.duplicates,
-            "rejected": result.rejected,
+            "landed": result.landed + imported["landed"],
+            "duplicates_dropped": result.duplicates + imported["duplicates"],
+            "rejected": result.rejected + imported["rejected"],
+            "lake_files_imported": imported["files"],
             "content_fields_dropped": result.content_fields_dropped,
             "batches": result.batches,
             "days_touched": sorted(d.isoformat() for d in result.days),

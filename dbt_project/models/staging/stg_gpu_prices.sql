@@ -1,0 +1,3 @@
+-- Hourly GPU prices by type, effective-dated.
+select gpu_type, valid_from, valid_to, hourly_price_usd
+from {{ ref('gpu_prices') }}

@@ -1,0 +1,54 @@
+{#-
+  The token price catalog: the model_prices seed plus rows imported from LiteLLM. Both keep their own
+  validity; priced_requests picks, for each request, the row in force at event_time with the latest
+  valid_from, and on a tie the seed (source_priority 0) wins over an import (1). So an import with
+  --effective-from D overrides older seed rows from D on, and a seed row dated D or later overrides it.
+-#}
+{%- set imported = source('raw', 'imported_prices') -%}
+{%- set imported_exists = execute and adapter.get_relation(
+        database=imported.database, schema=imported.schema, identifier=imported.identifier) is not none -%}
+
+with seeded as (
+    select
+        provider,
+        model,
+        valid_from,
+        valid_to,
+        input_cost_per_token,
+        cache_read_cost_per_token,
+        cache_creation_cost_per_token,
+        output_cost_per_token,
+        reasoning_cost_per_token,
+        batch_input_cost_per_token,
+        batch_output_cost_per_token,
+        'seed' as price_source,
+        0 as source_priority
+    from {{ ref('model_prices') }}
+),
+
+imported as (
+{%- if imported_exists %}
+    select
+        provider,
+        model,
+        valid_from,
+        valid_to,
+        input_cost_per_token,
+        cache_read_cost_per_token,
+        cache_creation_cost_per_token,
+        output_cost_per_token,
+        reasoning_cost_per_token,
+        batch_input_cost_per_token,
+        batch_output_cost_per_token,
+        'litellm_import' as price_source,
+        1 as source_priority
+    from {{ imported }}
+{%- else %}
+    -- No import yet: an empty set with the same columns.
+    select * from seeded where false
+{%- endif %}
+)
+
+select * from seeded
+union all
+select * from imported

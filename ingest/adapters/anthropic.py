@@ -1,0 +1,64 @@
+"""Anthropic Messages ``usage`` (also as served through Bedrock and Vertex AI).
+
+Anthropic's ``input_tokens`` EXCLUDES cache reads and writes, unlike the contract, so
+input = input_tokens + cache_read_input_tokens + cache_creation_input_tokens. Extended-thinking
+tokens are billed inside ``output_tokens`` and not reported apart, so reasoning_tokens stays 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+from ingest.adapters.attribution import Attribution, build_event
+from schemas import ContractError, UsageEvent, strip_content
+
+
+def anthropic_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
+    """Token fields of the contract from an Anthropic ``usage`` object."""
+    uncached = usage.get("input_tokens")
+    read = usage.get("cache_read_input_tokens") or 0
+    written = usage.get("cache_creation_input_tokens") or 0
+    total_input = uncached
+    if all(type(n) is int for n in (uncached, read, written)):
+        total_input = uncached + read + written
+    return {
+        "input_tokens": total_input,
+        "output_tokens": usage.get("output_tokens"),
+        "cached_input_tokens": read,
+        "cache_creation_input_tokens": written,
+    }
+
+
+def _unwrap_batch_result(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], bool]:
+    # Message Batches results wrap the message: {"custom_id", "result": {"type", "message"}}.
+    result = payload.get("result")
+    if "custom_id" in payload and isinstance(result, Mapping) and isinstance(result.get("message"), Mapping):
+        return result["message"], True
+    return payload, False
+
+
+def from_anthropic(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
+    """A usage event from an Anthropic Message (or a Message Batches result line), or from its
+    ``usage`` object alone (then pass ``model=``)."""
+    message, in_batch = _unwrap_batch_result(payload)
+    dropped = strip_content(message)[1]
+    usage = message.get("usage")
+    if isinstance(usage, Mapping):
+        response: Mapping[str, Any] = message
+    elif "input_tokens" in message or "output_tokens" in message:
+        usage, response = message, {}
+    elif attribution.get("status") == "error":
+        usage, response = {"input_tokens": 0, "output_tokens": 0}, message
+    else:
+        raise ContractError("usage", "missing from the payload")
+    derived: dict[str, Any] = anthropic_usage(usage)
+    service_tier = usage.get("service_tier")
+    derived.update(
+        provider="anthropic",
+        model=response.get("model"),
+        response_id=response.get("id"),
+        batch=True if in_batch or service_tier == "batch" else None,
+        tags={"service_tier": service_tier} if service_tier == "priority" else None,
+    )
+    return build_event(derived, attribution, dropped)

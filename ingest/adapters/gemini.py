@@ -1,0 +1,56 @@
+"""Gemini ``usageMetadata`` (Gemini API and Vertex AI ``generateContent``).
+
+``promptTokenCount`` already includes ``cachedContentTokenCount``. Thinking tokens are billed as
+output but reported apart, so output = candidates + thoughts and reasoning = thoughts. Tokens of
+tool-use prompts (e.g. grounding results fed back) are billed as input and reported apart, so they
+are added to the input (``totalTokenCount`` is the sum of all four).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Unpack
+
+from ingest.adapters.attribution import Attribution, build_event
+from schemas import ContractError, UsageEvent, strip_content
+
+
+def gemini_usage(meta: Mapping[str, Any]) -> dict[str, Any]:
+    """Token fields of the contract from a Gemini ``usageMetadata`` object."""
+    prompt = meta.get("promptTokenCount", 0)
+    tool_prompt = meta.get("toolUsePromptTokenCount") or 0
+    candidates = meta.get("candidatesTokenCount") or 0  # absent when nothing was generated
+    thoughts = meta.get("thoughtsTokenCount") or 0
+    ints = all(type(n) is int for n in (prompt, tool_prompt, candidates, thoughts))
+    return {
+        "input_tokens": prompt + tool_prompt if ints else prompt,
+        "output_tokens": candidates + thoughts if ints else candidates,
+        "cached_input_tokens": meta.get("cachedContentTokenCount") or 0,
+        "reasoning_tokens": thoughts,
+    }
+
+
+def from_gemini(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
+    """A usage event from a Gemini ``GenerateContentResponse``, or from its ``usageMetadata`` alone
+    (then pass ``model=``)."""
+    dropped = strip_content(payload)[1]
+    meta = payload.get("usageMetadata")
+    if isinstance(meta, Mapping):
+        response: Mapping[str, Any] = payload
+    elif "promptTokenCount" in payload:
+        meta, response = payload, {}
+    elif attribution.get("status") == "error":
+        meta, response = {"promptTokenCount": 0}, payload
+    else:
+        raise ContractError("usageMetadata", "missing from the payload")
+    derived = gemini_usage(meta)
+    traffic = meta.get("trafficType")
+    derived.update(
+        provider="google",
+        operation="generate_content",
+        model=response.get("modelVersion"),
+        response_id=response.get("responseId"),
+        # Provisioned-throughput traffic is prepaid, not per token: pricing needs to know.
+        tags={"traffic_type": traffic} if isinstance(traffic, str) else None,
+    )
+    return build_event(derived, attribution, dropped)
