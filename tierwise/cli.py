@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -42,6 +43,12 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # an unexpected failure: one line, the trace only on request
+        if os.environ.get("TIERWISE_DEBUG"):
+            raise
+        click.echo(f"tierwise: internal error: {type(exc).__name__}: {exc} (set TIERWISE_DEBUG=1 for details)",
+                   err=True)  # fmt: skip
+        return 1
     return 0
 
 

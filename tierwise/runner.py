@@ -11,6 +11,8 @@ from tierwise.dirty_days import contiguous_ranges
 from tierwise.errors import TierwiseError
 
 log = logging.getLogger(__name__)
+# Dagster's console logger prints every engine event; the CLI prints its own summary instead.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 
 
 @dataclass
@@ -39,12 +41,14 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
     defs = build_definitions(settings)
     summary = RunSummary()
     with dg.DagsterInstance.get() as instance:
-        landing = defs.resolve_job_def("landing_job").execute_in_process(instance=instance, raise_on_error=False)
+        landing = defs.resolve_job_def("landing_job").execute_in_process(
+            instance=instance, raise_on_error=False, run_config=QUIET
+        )
         if not landing.success:
             raise TierwiseError(f"landing failed: {_first_error(landing)}")
         dirty: set[str] = set()
-        for mat in landing.asset_materializations_for_node("raw_usage_events") + \
-                landing.asset_materializations_for_node("raw_gpu_usage"):  # fmt: skip
+        for event in landing.get_asset_materialization_events():
+            mat = event.materialization
             topic = str(_metadata_value(mat, "topic"))
             summary.landed[topic] = int(_metadata_value(mat, "landed"))  # type: ignore[arg-type]
             summary.duplicates[topic] = int(_metadata_value(mat, "duplicates_dropped"))  # type: ignore[arg-type]
@@ -62,7 +66,9 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
                         ", ".join(d.isoformat() for d in summary.skipped_days))  # fmt: skip
         dbt_job = defs.resolve_job_def("dbt_job")
         for first, last in contiguous_ranges([d for d in days if d.isoformat() in valid]):
-            result = dbt_job.execute_in_process(instance=instance, tags=range_tags(first, last), raise_on_error=False)
+            result = dbt_job.execute_in_process(
+                instance=instance, tags=range_tags(first, last), raise_on_error=False, run_config=QUIET
+            )
             if not result.success:
                 raise TierwiseError(f"dbt build for {first}..{last} failed: {_first_error(result)}")
             summary.built_ranges.append((first, last))

@@ -23,8 +23,8 @@ from ingest.adapters.attribution import (
     from_epoch_nanos,
     reconcile_input,
 )
-from ingest.adapters.providers import provider_for_endpoint
-from schemas import ContractError, UsageEvent, is_content_key
+from ingest.adapters.providers import provider_for_endpoint, tier_for
+from schemas import ContractError, Tier, UsageEvent, is_content_key
 
 # Each contract token field and the attribute names that carry it, preferred first (current
 # semantic conventions, then names older instrumentations still emit).
@@ -226,10 +226,18 @@ def _span_event(
             fields.pop(key)  # a default never overrides what the span itself says
 
     endpoint = _endpoint(attributes)
-    if derived["provider"] is None and "provider" not in fields and endpoint:
-        derived["provider"] = provider_for_endpoint(endpoint)
-    if "deployment" not in fields and endpoint and provider_for_endpoint(endpoint) is None:
-        fields["deployment"] = endpoint  # our own server: its address names the deployment
+    vendor = provider_for_endpoint(endpoint) if endpoint else None
+    if derived["provider"] is None and "provider" not in fields:
+        derived["provider"] = vendor
+    provider = fields.get("provider") or derived["provider"]
+    tier = fields.get("tier") or (tier_for(provider) if isinstance(provider, str) else None)
+    if endpoint and vendor is None and tier == Tier.SELF_HOSTED:
+        # Our own server, called through a vendor SDK: its address names the deployment, and
+        # "openai" only names the wire protocol. (Unknown hosts are not assumed to be ours: they
+        # may be a company gateway in front of a vendor.)
+        fields.setdefault("deployment", endpoint)
+        if derived["provider"] == "openai" and "provider" not in fields:
+            derived["provider"] = "openai_compatible"
     # Without a response id, trace and span id are the span's stable identity across replays.
     if derived["response_id"] is None and span.get("traceId") and span.get("spanId"):
         derived["event_id"] = f"otel:{span['traceId']}:{span['spanId']}"

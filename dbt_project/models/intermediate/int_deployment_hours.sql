@@ -25,7 +25,7 @@ per_deployment as (
         sum(gpu_cost_usd) as gpu_cost_usd,
         count(*) filter (where gpu_cost_usd is null) as unpriced_slices,
         -- overlapping intervals of one deployment never count more than the whole hour
-        least(sum(active_us), 3600000000) as active_us,
+        cast(least(sum(active_us), 3600000000) as bigint) as active_us,
         string_agg(distinct gpu_type, ',' order by gpu_type) as gpu_types,
         max(served_model) as served_model
     from slices
@@ -35,7 +35,7 @@ per_deployment as (
 with_fleet as (
     select
         d.*,
-        sum(d.active_us) over (partition by d.hour_start) as fleet_active_us,
+        cast(sum(d.active_us) over (partition by d.hour_start) as bigint) as fleet_active_us,
         cast(extract(day from last_day(d.hour_start)) as integer) * 24 as hours_in_month,
         a.annual_ops_cost_usd
     from per_deployment as d
@@ -64,7 +64,7 @@ select
     gpu_types,
     served_model,
     gpu_hours,
-    {{ tw_units_div('active_us * 1000000000000', 3600000000) }} as active_hours,
+    {{ tw_units_div('cast(active_us as hugeint) * 1000000000000', 3600000000) }} as active_hours,
     active_us,
     fleet_active_us,
     unpriced_slices,

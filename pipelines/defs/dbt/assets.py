@@ -1,6 +1,5 @@
 """The dbt marts as daily-partitioned Dagster assets; a backfill of any range is one dbt run."""
 
-from __future__ import annotations
 
 import json
 from collections.abc import Iterator

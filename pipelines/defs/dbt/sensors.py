@@ -4,7 +4,6 @@ Landing writes the full list of dirty days into its materialization metadata, so
 reads Dagster's event log only and never holds a lock on the warehouse.
 """
 
-from __future__ import annotations
 
 from datetime import date
 

@@ -1,6 +1,5 @@
 """Landing assets: drain llm.usage.v1 and llm.gpu.v1 into raw DuckDB tables, exactly once."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,6 +1,5 @@
 """Freshness: land whenever Kafka has unread events, checked every 30 seconds."""
 
-from __future__ import annotations
 
 import dagster as dg
 

@@ -1,0 +1,141 @@
+"""Landing throughput against a bare kafka-python consume loop, in the same process, same topic.
+
+    python bench/landing.py [--events 1000000] [--batch-size 20000]
+
+Starts its own broker in a temp home, produces the events once, then reads the topic twice:
+1. baseline: a bare consume loop (assign, poll until the high watermark, touch each value);
+2. landing: TopicLander (validate, Arrow, one DuckDB transaction per batch with offsets).
+Prints events/s for both, their ratio (landing / baseline; the target is >= 0.80), and the peak
+RSS growth of each phase sampled by a background thread.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import psutil
+
+
+class PeakRss:
+    def __init__(self) -> None:
+        self.proc = psutil.Process()
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._stop = threading.Event()
+        self._t = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.05):
+            self.peak = max(self.peak, self.proc.memory_info().rss)
+
+    def __enter__(self) -> PeakRss:
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._t.join()
+
+    @property
+    def growth_mb(self) -> float:
+        return (self.peak - self.base) / 2**20
+
+
+def make_events(n: int) -> list[bytes]:
+    base = datetime(2026, 3, 1, tzinfo=UTC)
+    tiers = [("closed_api", "openai", "gpt-5.4", None), ("hosted_open_api", "together", "llama-4-maverick", None),
+             ("self_hosted", "vllm", "qwen3.5-72b", "gpu-east-1")]  # fmt: skip
+    out = []
+    for i in range(n):
+        tier, provider, model, deployment = tiers[i % 3]
+        ev = {"event_id": f"b-{i:010d}", "event_time": (base + timedelta(milliseconds=37 * i)).isoformat(),
+              "tier": tier, "provider": provider, "model": model, "workload": f"wl-{i % 17}", "team": f"t-{i % 5}",
+              "input_tokens": 800 + i % 900, "output_tokens": 120 + i % 300, "cached_input_tokens": i % 400,
+              "duration_ms": 350.0 + i % 1000, "ttft_ms": 80.0 + i % 90, "status": "ok" if i % 50 else "error"}  # fmt: skip
+        if deployment:
+            ev["deployment"] = deployment
+        out.append(json.dumps(ev).encode())
+    return out
+
+
+def timed(label: str, fn: Callable[[], int]) -> tuple[float, float]:
+    with PeakRss() as rss:
+        t0 = time.perf_counter()
+        n = fn()
+        dt = time.perf_counter() - t0
+    rate = n / dt
+    print(f"{label:<22} {n:>10,} events in {dt:7.2f}s = {rate:>10,.0f} events/s, peak RSS +{rss.growth_mb:,.0f} MiB")
+    return rate, rss.growth_mb
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--batch-size", type=int, default=20_000)
+    args = ap.parse_args()
+
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    from ingest.broker import LocalBroker
+    from ingest.landing import TopicLander
+    from ingest.topics import USAGE_TOPIC, ensure_topics
+    from ingest.warehouse import connect
+    from tierwise.home import Home
+
+    tmp = Path(tempfile.mkdtemp(prefix="tierwise-bench-"))
+    broker = LocalBroker(Home(tmp / "home").ensure(), heap="1g")
+    bootstrap = broker.up().bootstrap or ""
+    try:
+        ensure_topics(bootstrap, partitions=6, topics=(USAGE_TOPIC, USAGE_TOPIC + ".dlq"))
+        values = make_events(args.events)
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
+                                 batch_size=512 * 1024)  # fmt: skip
+        t0 = time.perf_counter()
+        for i, v in enumerate(values):
+            producer.send(USAGE_TOPIC, key=f"wl-{i % 17}".encode(), value=v)
+        producer.flush()
+        producer.close()
+        print(f"produced {len(values):,} events in {time.perf_counter() - t0:.1f}s")
+        del values
+
+        def bare() -> int:
+            c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
+                              max_poll_records=args.batch_size, fetch_max_bytes=32 * 2**20,
+                              max_partition_fetch_bytes=8 * 2**20, fetch_max_wait_ms=200)  # fmt: skip
+            tps = [TopicPartition(USAGE_TOPIC, p) for p in sorted(c.partitions_for_topic(USAGE_TOPIC))]
+            c.assign(tps)
+            c.seek_to_beginning()
+            end = c.end_offsets(tps)
+            n = nbytes = 0
+            while any(c.position(tp) < end[tp] for tp in tps):
+                for recs in c.poll(timeout_ms=500).values():
+                    for r in recs:
+                        nbytes += len(r.value)
+                    n += len(recs)
+            c.close()
+            return n
+
+        def landing() -> int:
+            con = connect(tmp / "warehouse.duckdb")
+            result = TopicLander(bootstrap, con, USAGE_TOPIC, batch_size=args.batch_size, mirror_offsets=True).land()
+            rows = con.execute("SELECT count(*) FROM raw.usage_events").fetchone()[0]
+            con.close()
+            assert rows == result.landed, (rows, result.landed)
+            return result.landed + result.duplicates + result.rejected
+
+        base_rate, base_mem = timed("bare consume loop", bare)
+        land_rate, land_mem = timed("landing (TopicLander)", landing)
+        print(f"ratio landing / bare consume = {land_rate / base_rate:.2f} (target >= 0.80)")
+    finally:
+        broker.down()
+
+
+if __name__ == "__main__":
+    main()
