@@ -597,7 +597,8 @@ class TelemetryEmitter:
                 self._cond.notify_all()
         self._thread.join(None if already else timeout + 30)
         self._stop.set()
-        self._connector.join(10)
+        # A connection attempt in progress cannot be interrupted; it closes its producer on its own.
+        self._connector.join(0.5)
         atexit.unregister(self._atexit)
 
     def _should_stop(self) -> bool:

@@ -12,6 +12,7 @@ they are never read back for correctness.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import time
@@ -27,7 +28,7 @@ from ingest.dlq import dlq_headers
 
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS
-from schemas import ContractError, parse_gpu, parse_usage
+from schemas import ContractError, parse_gpu, parse_usage, strip_content
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,22 @@ def _classify(exc: Exception) -> str:
     return type(exc).__name__
 
 
+def _without_content(value: bytes) -> bytes:
+    """A rejected event is kept for repair, but never with prompt or completion text in it.
+
+    JSON objects lose their content fields; bytes that are not a JSON object are kept as they are
+    (nothing in them can be told apart as content).
+    """
+    try:
+        doc = json.loads(value)
+    except (ValueError, UnicodeDecodeError):
+        return value
+    if not isinstance(doc, dict):
+        return value
+    clean, dropped = strip_content(doc)
+    return json.dumps(clean).encode() if dropped else value
+
+
 class BatchDecoder:
     """Turns a batch of Kafka records into an Arrow table of rows plus the rejected records."""
 
@@ -143,14 +160,16 @@ class BatchDecoder:
                 continue
             if len(value) > self.max_event_bytes:
                 rejected.append(
-                    Rejected(rec.partition, rec.offset, rec.key, value, "oversized",
+                    Rejected(rec.partition, rec.offset, rec.key, _without_content(value), "oversized",
                              f"message of {len(value)} bytes exceeds the {self.max_event_bytes}-byte limit")
                 )  # fmt: skip
                 continue
             try:
                 row = parse(value).to_row()
             except (ContractError, ValueError, TypeError) as exc:
-                rejected.append(Rejected(rec.partition, rec.offset, rec.key, value, _classify(exc), str(exc)))
+                rejected.append(
+                    Rejected(rec.partition, rec.offset, rec.key, _without_content(value), _classify(exc), str(exc))
+                )
                 continue
             for c in payload_cols:
                 cols[c].append(row[c])

@@ -385,7 +385,7 @@ class Simulator:
                             seq += 1
                             rec = SimRecord("usage", w.name.encode(), orjson.dumps(event))
                             if rng.random() < cfg.late_rate:
-                                delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 600
+                                delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 900  # past any resend
                                 heapq.heappush(delayed, (when + delay, seq, rec._replace(note="late")))
                             else:
                                 batch.append((when, seq, rec))

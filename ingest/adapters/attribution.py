@@ -109,14 +109,20 @@ def count(mapping: Mapping[str, Any] | None, *path: str) -> Any:
 def reconcile_input(input_tokens: Any, cached: Any, creation: Any) -> Any:
     """Input tokens including cache reads and writes, for sources that may report either meaning.
 
-    OTel instrumentations and gateway logs disagree on whether their input count includes cached
-    tokens (Anthropic's own ``input_tokens`` does not). When the cache counts exceed the input count
-    it cannot have included them, so they are added; otherwise the source is taken at its word.
+    OTel instrumentations and gateway logs disagree on whether their input count includes cache
+    tokens (Anthropic's own ``input_tokens`` includes neither; some LiteLLM versions include reads
+    but not writes). A count smaller than what it should contain cannot have contained it:
+
+    - fewer input tokens than cache reads: neither reads nor writes are included, add both;
+    - reads fit but reads + writes do not: writes are not included, add them;
+    - otherwise the source is taken at its word (an undercount that fits is undetectable).
     """
     if not all(type(n) is int for n in (input_tokens, cached, creation)):
         return input_tokens  # let the contract name the bad value
-    if cached + creation > input_tokens:
+    if cached > input_tokens:
         return input_tokens + cached + creation
+    if cached + creation > input_tokens:
+        return input_tokens + creation
     return input_tokens
 
 

@@ -5,9 +5,10 @@ span: a :class:`UsageEvent`, or a :class:`SpanError` that says which span failed
 replay can report bad spans and carry on. Spans that are not GenAI inference (HTTP, DB, and agent
 or tool spans whose token counts aggregate their child calls) are skipped, not counted twice.
 
-Attribution comes from ``tierwise.*`` attributes on the span, then on the resource, then from the
-keywords given, then from conventions: ``service.name`` as workload, ``deployment.environment.name``
-as environment, ``server.address[:port]`` as the deployment of a self-hosted server.
+Attribution comes from ``tierwise.*`` attributes on the span, then on the resource, then from OTel
+conventions (``service.name`` as workload, ``deployment.environment.name`` as environment,
+``server.address[:port]`` as the deployment of a self-hosted server), and only then from the
+keywords given, which are defaults for what the document does not say.
 """
 
 from __future__ import annotations
@@ -206,15 +207,15 @@ def _span_event(
         derived["status"] = "error"
         derived["error_type"] = attributes.get("error.type") or "_OTHER"
 
-    # Precedence, lowest first: conventions, keyword defaults, resource tierwise.*, span tierwise.*.
-    fields: dict[str, Any] = {}
+    # Precedence, lowest first: keyword defaults, OTel resource conventions, resource tierwise.*,
+    # span tierwise.*. Defaults only fill what the document does not say at all.
+    fields: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None and k != "tags"}
     service = resource.get("service.name")
     if isinstance(service, str) and service:
         fields["workload"] = service
     environment = _first(resource, ("deployment.environment.name", "deployment.environment"))
     if isinstance(environment, str) and environment:
         fields["environment"] = environment
-    fields.update({k: v for k, v in defaults.items() if v is not None and k != "tags"})
     fields.update(_tierwise_attributes(resource))
     span_attribution = _tierwise_attributes(attributes)
     tags = {**(defaults.get("tags") or {}), **fields.pop("tags", {}), **span_attribution.pop("tags", {})}

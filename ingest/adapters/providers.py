@@ -49,6 +49,7 @@ API_HOSTS: dict[str, str] = {
     "api.openai.com": "openai",
     "api.anthropic.com": "anthropic",
     "generativelanguage.googleapis.com": "google",
+    "aiplatform.googleapis.com": "google",
     "api.together.xyz": "together",
     "api.together.ai": "together",
     "api.fireworks.ai": "fireworks",

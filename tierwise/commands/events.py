@@ -1,7 +1,200 @@
-"""CLI commands (placeholder until its owner fills it)."""
+"""`tierwise emit | replay | simulate`: put usage events on Kafka from the command line."""
 
 from __future__ import annotations
 
+import os
+import sys
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
 import click
 
-COMMANDS: list[click.Command] = []
+from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
+from tierwise.errors import TierwiseError
+from tierwise.home import Home
+
+
+def _connect(timeout: float) -> tuple[Home, str]:
+    """This home and a bootstrap address that answers, else a one-line error naming it."""
+    from ingest.broker import resolve_bootstrap, wait_for_metadata
+
+    home = Home.from_env().ensure()
+    bootstrap = resolve_bootstrap(home)
+    wait_for_metadata(bootstrap, timeout_s=timeout)
+    return home, bootstrap
+
+
+def _timeout() -> float:
+    return float(os.environ.get("TIERWISE_KAFKA_TIMEOUT", "10"))
+
+
+def _event_from_flags(values: dict[str, Any], tags: tuple[str, ...]) -> dict[str, Any]:
+    event = {k: v for k, v in values.items() if v is not None}
+    event.setdefault("event_id", str(uuid.uuid4()))
+    event.setdefault("event_time", datetime.now(UTC).isoformat())
+    if tags:
+        parsed: dict[str, str] = {}
+        for tag in tags:
+            key, sep, value = tag.partition("=")
+            if not sep or not key:
+                raise TierwiseError(f"--tag must look like key=value, got {tag!r}")
+            parsed[key] = value
+        event["tags"] = parsed
+    return event
+
+
+@click.command()
+@click.option("--json", "json_text", default=None, help="The whole event as JSON; '-' reads it from stdin.")
+@click.option("--workload", default=None, help="Workload the cost is attributed to.")
+@click.option("--tier", type=click.Choice(["closed_api", "hosted_open_api", "self_hosted"]), default=None)
+@click.option("--provider", default=None, help="e.g. openai, anthropic, together_ai, vllm.")
+@click.option("--model", default=None)
+@click.option("--input-tokens", type=int, default=None)
+@click.option("--output-tokens", type=int, default=None)
+@click.option("--cached-input-tokens", type=int, default=None)
+@click.option("--reasoning-tokens", type=int, default=None)
+@click.option("--team", default=None)
+@click.option("--environment", default=None)
+@click.option("--deployment", default=None, help="Required for self_hosted.")
+@click.option("--duration-ms", type=float, default=None)
+@click.option("--status", type=click.Choice(["ok", "error"]), default=None)
+@click.option("--error-type", default=None)
+@click.option("--event-id", default=None, help="Default: a new UUID.")
+@click.option("--event-time", default=None, help="RFC 3339 with offset. Default: now.")
+@click.option("--tag", "tags", multiple=True, help="key=value, repeatable.")
+@click.option("--topic", default=USAGE_TOPIC, show_default=True)
+@click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
+def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: str, **flags: Any) -> None:
+    """Validate one event and send it (a GPU heartbeat too, when the JSON has interval_start)."""
+    import orjson
+
+    from ingest.emitter import TelemetryEmitter
+    from schemas import ContractError, parse_gpu, parse_usage
+
+    if json_text is not None:
+        text = sys.stdin.read() if json_text == "-" else json_text
+        try:
+            event = orjson.loads(text)
+        except orjson.JSONDecodeError as exc:
+            raise TierwiseError(f"--json is not valid JSON: {str(exc).splitlines()[0]}") from None
+        if not isinstance(event, dict):
+            raise TierwiseError("--json must be a JSON object")
+    else:
+        event = _event_from_flags(flags, tags)
+    try:
+        model = parse_gpu(event) if "interval_start" in event else parse_usage(event)
+    except ContractError as exc:
+        raise TierwiseError(f"invalid event: {exc}") from None
+    home, bootstrap = _connect(_timeout())
+    emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
+    emitter.emit(model)
+    emitter.close(timeout=_timeout())
+    stats = emitter.stats()
+    target = gpu_topic if "interval_start" in event else topic
+    if stats.sent + stats.replayed >= 1:
+        click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
+    elif stats.dropped:
+        raise TierwiseError(f"event {model.event_id} could not be sent nor spilled to {emitter.spill_dir}")
+    else:
+        click.echo(f"Kafka at {bootstrap} did not acknowledge in time; {model.event_id} is kept in "
+                   f"{emitter.spill_dir} and goes out with the next emit")  # fmt: skip
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "otlp"]), default="auto",
+              show_default=True, help="auto: .csv is CSV, a pretty-printed .json is one OTLP document, "
+              "anything else JSON Lines (lines may be OTLP/JSON exports).")  # fmt: skip
+@click.option("--topic", default=USAGE_TOPIC, show_default=True)
+@click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
+@click.option("--no-dlq", is_flag=True, help="Do not send invalid records to the dead-letter topics.")
+@click.option("--show", "show", type=int, default=10, show_default=True, help="Invalid records to list.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int,
+           no_progress: bool) -> None:  # fmt: skip
+    """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
+    from ingest.emitter import TelemetryEmitter
+    from ingest.replay import DeadLetters, replay_files
+
+    paths = list(files)
+    for path in paths:
+        if not path.is_file():
+            raise TierwiseError(f"cannot replay {path}: no such file")
+    home, bootstrap = _connect(_timeout())
+    emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
+    dead = None if no_dlq else DeadLetters(bootstrap, dlq_for(topic), dlq_for(gpu_topic))
+    try:
+        summary = replay_files(paths, emitter.emit, dead, fmt=fmt, keep_reasons=show,
+                               progress=not no_progress and sys.stderr.isatty())  # fmt: skip
+    finally:
+        emitter.close(timeout=60)
+        if dead is not None:
+            dead.close()
+    stats = emitter.stats()
+    click.echo(f"read {summary.read} record(s) from {summary.files} file(s): {summary.accepted} sent "
+               f"({summary.gpu} GPU), {summary.invalid} invalid"
+               + (f" (to {dlq_for(topic)})" if summary.dead_lettered else ""))  # fmt: skip
+    if stats.spilled > stats.replayed:
+        click.echo(f"Kafka fell behind: {stats.spilled - stats.replayed} event(s) wait in {emitter.spill_dir}")
+    for r in summary.rejections:
+        click.echo(f"  {r.file}:{r.line}: {r.reason}")
+    if summary.invalid > len(summary.rejections):
+        click.echo(f"  ... and {summary.invalid - len(summary.rejections)} more")
+
+
+@click.command()
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True)
+@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
+              help="First simulated day (UTC). Default: --days before today; give it for reproducible output.")
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Average requests/s on the first day.")
+@click.option("--tokens-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Fleet tokens on the first day (default 100M). With --rate too, request sizes scale to match.")
+@click.option("--seed", type=int, default=42, show_default=True)
+@click.option("--dup-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True)
+@click.option("--late-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
+@click.option("--bad-rate", type=click.FloatRange(0, 1), default=0.002, show_default=True)
+@click.option("--gpu-interval", type=click.IntRange(1, 60), default=5, show_default=True,
+              help="Minutes between GPU heartbeats.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write JSON Lines here instead of sending to Kafka.")
+@click.option("--compression", type=click.Choice(["gzip", "none"]), default="gzip", show_default=True)
+@click.option("--topic", default=USAGE_TOPIC, show_default=True)
+@click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
+def simulate(days: int, start: datetime | None, rate: float | None, tokens_per_day: float | None, seed: int,
+             dup_rate: float, late_rate: float, bad_rate: float, gpu_interval: int, out: Path | None,
+             compression: str, topic: str, gpu_topic: str) -> None:  # fmt: skip
+    """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
+    from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
+    from ingest.topics import ensure_topics
+
+    cfg = SimConfig(
+        days=days, start=start.date() if start else None, rate=rate, tokens_per_day=tokens_per_day, seed=seed,
+        dup_rate=dup_rate, late_rate=late_rate, bad_rate=bad_rate, gpu_interval_min=gpu_interval,
+    )  # fmt: skip
+    first: date = cfg.resolved_start()
+    cfg = replace(cfg, start=first)
+    req_s, scale = resolve_volume(cfg)
+    click.echo(f"simulating {days} day(s) from {first} at {req_s:.3f} requests/s "
+               f"(token scale {scale:.2f}), seed {seed}")  # fmt: skip
+    if out is not None:
+        try:
+            summary = write_jsonl(cfg, str(out))
+        except OSError as exc:
+            raise TierwiseError(f"cannot write {out}: {exc.strerror or exc}") from None
+        where = str(out)
+    else:
+        _, bootstrap = _connect(_timeout())
+        ensure_topics(bootstrap, topics=(topic, gpu_topic, dlq_for(topic), dlq_for(gpu_topic)))
+        summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression)
+        where = f"{topic} / {gpu_topic} at {bootstrap}"
+    rate_s = summary.total / summary.seconds if summary.seconds else 0.0
+    click.echo(f"{summary.total} messages to {where} in {summary.seconds:.1f}s ({rate_s:,.0f}/s): "
+               f"{summary.usage} usage (incl. {summary.dup} duplicates, {summary.late} late), "
+               f"{summary.gpu} GPU heartbeats, {summary.bad} malformed")  # fmt: skip
+
+
+COMMANDS: list[click.Command] = [emit, replay, simulate]

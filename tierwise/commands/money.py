@@ -1,7 +1,132 @@
-"""CLI commands (placeholder until its owner fills it)."""
+"""`tierwise spend`, `tierwise export focus` and `tierwise prices import litellm`: the money commands.
+
+They read what dbt computed (spend_daily, focus_cost_and_usage) or feed its price catalog; no cost is
+computed here.
+"""
 
 from __future__ import annotations
 
-import click
+import json
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
 
-COMMANDS: list[click.Command] = []
+import click
+import duckdb
+
+from ingest.warehouse import connect
+from tierwise import focus, prices
+from tierwise.errors import TierwiseError
+from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows, warehouse_path
+
+DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
+
+
+def parse_day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise TierwiseError(f"{option} {text!r} is not a date: use YYYY-MM-DD") from exc
+
+
+def _cell(key: str, value: Any) -> str:
+    if value is None:
+        return "unpriced" if key == "cost_usd" else "-"
+    if key in MONEY_COLUMNS:
+        return f"${value.quantize(DISPLAY_CENTS)}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    cells = [[_cell(c, row[c]) for c in columns] for row in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
+    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
+    return "\n".join(line.rstrip() for line in lines)
+
+
+@click.command()
+@click.option("--by", "by", default="workload,day", show_default=True,
+              help="Comma-separated keys: workload, team, tier, provider, model, day, month.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First UTC day (inclusive).")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="End UTC day (exclusive).")
+@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON; money as exact decimal strings.")
+def spend(by: str, date_from: str | None, date_to: str | None, as_json: bool) -> None:
+    """Show LLM spend (USD), requests and tokens by type, from the spend_daily mart."""
+    keys = parse_by(by)
+    query = SpendQuery(by=keys, date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"))
+    rows = query_spend(warehouse_path(), query)
+    if as_json:
+        click.echo(json.dumps(to_json_rows(rows), indent=2))
+        return
+    if not rows:
+        click.echo("no spend in that range")
+        return
+    columns = [*keys, "requests", "tokens_input", "tokens_cache_read", "tokens_cache_creation",
+               "tokens_output", "tokens_reasoning", "cost_usd"]
+    click.echo(_table(rows, columns))
+    unpriced = sum(r["unpriced_requests"] or 0 for r in rows)
+    if unpriced:
+        click.echo(f"\n{unpriced} requests have no price and are not in cost_usd: see the unpriced_usage mart")
+
+
+@click.group()
+def export() -> None:
+    """Export tierwise data in standard formats."""
+
+
+@export.command("focus")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file to write.")
+@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First UTC charge day (inclusive).")
+@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="End UTC charge day (exclusive).")
+def export_focus(out: Path, date_from: str | None, date_to: str | None) -> None:
+    """Write LLM costs as a FinOps FOCUS 1.0 CSV (focus_cost_and_usage mart)."""
+    count = focus.export_focus(warehouse_path(), out, parse_day(date_from, "--from"), parse_day(date_to, "--to"))
+    click.echo(f"wrote {count} FOCUS rows to {out}")
+
+
+@click.group(name="prices")
+def prices_group() -> None:
+    """Manage the token price catalog."""
+
+
+@prices_group.group(name="import")
+def import_group() -> None:
+    """Import prices from a public price list."""
+
+
+@import_group.command("litellm")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--effective-from", "effective_from", required=True, metavar="YYYY-MM-DD",
+              help="UTC day from which the imported prices apply.")
+def import_litellm(file: Path, effective_from: str) -> None:
+    """Import LiteLLM's model_prices_and_context_window.json (chat models only).
+
+    The prices apply from --effective-from on and override older catalog rows; a seed row dated the same
+    day or later wins over them. Rebuild the days since then to re-price them.
+    """
+    day = parse_day(effective_from, "--effective-from")
+    if day is None:  # click enforces the option; this keeps the type checker honest
+        raise TierwiseError("--effective-from is required")
+    result = prices.load_litellm_file(file)
+    path = warehouse_path()
+    try:
+        con = connect(path)
+    except duckdb.IOException as exc:
+        raise TierwiseError(f"cannot open {path} for writing (a pipeline run may hold it): {exc}") from exc
+    try:
+        prices.write_imported_prices(con, result, day, str(file))
+    finally:
+        con.close()
+    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(result.skipped.items()))
+    click.echo(f"imported {len(result.prices)} prices effective {day.isoformat()} into {path}")
+    click.echo(f"skipped {result.skipped_total} entries" + (f": {reasons}" if reasons else ""))
+
+
+COMMANDS: list[click.Command] = [spend, export, prices_group]

@@ -27,7 +27,8 @@ per_deployment as (
         -- overlapping intervals of one deployment never count more than the whole hour
         cast(least(sum(active_us), 3600000000) as bigint) as active_us,
         string_agg(distinct gpu_type, ',' order by gpu_type) as gpu_types,
-        max(served_model) as served_model
+        max(served_model) as served_model,
+        max(served_engine) as served_engine
     from slices
     group by deployment, hour_start, day
 ),
@@ -63,6 +64,7 @@ select
     deployment,
     gpu_types,
     served_model,
+    served_engine,
     gpu_hours,
     {{ tw_units_div('cast(active_us as hugeint) * 1000000000000', 3600000000) }} as active_hours,
     active_us,

@@ -61,6 +61,7 @@ select
     gpu_type,
     gpu_count,
     model as served_model,
+    engine as served_engine,
     slice_start,
     slice_end,
     active_us,

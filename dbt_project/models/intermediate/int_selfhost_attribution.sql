@@ -101,7 +101,7 @@ idle as (
         true as is_idle,
         '(idle)' as workload,
         cast(null as varchar) as team,
-        'self_hosted' as provider,
+        coalesce(h.served_engine, 'self_hosted') as provider,
         coalesce(h.served_model, h.deployment) as model,
         cast(0 as bigint) as requests,
         cast(0 as hugeint) as tokens,

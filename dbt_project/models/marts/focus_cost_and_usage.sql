@@ -87,8 +87,9 @@ publishers as (
 select
     -- FOCUS 1.0 mandatory columns
     l.cost as BilledCost,
-    l.provider as BillingAccountId,
-    l.provider as BillingAccountName,
+    -- own GPUs have no API vendor account: they bill to 'self_hosted'
+    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as BillingAccountId,
+    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as BillingAccountName,
     'USD' as BillingCurrency,
     cast(date_trunc('month', l.charge_date) + interval 1 month as timestamp) as BillingPeriodEnd,
     cast(date_trunc('month', l.charge_date) as timestamp) as BillingPeriodStart,
@@ -104,7 +105,7 @@ select
     cast(l.charge_date as timestamp) as ChargePeriodStart,
     l.cost as ContractedCost,
     l.cost as EffectiveCost,
-    l.provider as InvoiceIssuerName,
+    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as InvoiceIssuerName,
     l.cost as ListCost,
     l.quantity as PricingQuantity,
     l.unit as PricingUnit,

@@ -58,7 +58,7 @@ gpu_rows as (
         day,
         'no_gpu_price' as reason,
         'self_hosted' as tier,
-        'self_hosted' as provider,
+        coalesce(max(served_engine), 'self_hosted') as provider,
         max(served_model) as model,
         cast(null as varchar) as workload,
         deployment,

@@ -1,0 +1,39 @@
+"""All Dagster definitions load, and the asset graph is wired the way the docs say."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+from pipelines.definitions import defs
+from pipelines.settings import WAREHOUSE_POOL
+
+
+def test_definitions_load_with_landing_dbt_jobs_and_sensors() -> None:
+    repo = defs.get_repository_def()
+    keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
+    assert {"raw/usage_events", "raw/gpu_usage", "spend_daily", "priced_requests"} <= keys
+    assert {j for j in repo.job_names if not j.startswith("__")} >= {"landing_job", "dbt_job"}
+    assert {s.name for s in repo.sensor_defs} == {"kafka_lag_sensor", "dirty_days_sensor"}
+
+
+def test_dbt_staging_reads_the_landed_raw_tables() -> None:
+    graph = defs.get_repository_def().asset_graph
+    parents = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_usage_events")).parent_keys}
+    assert "raw/usage_events" in parents
+    gpu_parents = {k.to_user_string() for k in graph.get(dg.AssetKey("stg_gpu_usage")).parent_keys}
+    assert "raw/gpu_usage" in gpu_parents
+
+
+def test_every_warehouse_writer_is_in_the_single_slot_pool() -> None:
+    graph = defs.get_repository_def().asset_graph
+    for key in (dg.AssetKey(["raw", "usage_events"]), dg.AssetKey("spend_daily")):
+        node = graph.get(key)
+        assert node.pools == {WAREHOUSE_POOL}, key
+
+
+def test_marts_are_daily_partitioned_with_single_run_backfills() -> None:
+    graph = defs.get_repository_def().asset_graph
+    node = graph.get(dg.AssetKey("spend_daily"))
+    assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
+    assert node.backfill_policy == dg.BackfillPolicy.single_run()
+    assert graph.get(dg.AssetKey(["raw", "usage_events"])).partitions_def is None

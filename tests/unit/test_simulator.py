@@ -1,0 +1,146 @@
+"""The simulator: reproducible, realistic across tiers, honest about its noise rates, and content-free."""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import Counter, defaultdict
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from ingest.simulator import (
+    BREAK_EVEN_TOKENS_PER_DAY,
+    CATALOGUE,
+    DEPLOYMENTS,
+    UNPRICED,
+    SimConfig,
+    Simulator,
+    write_jsonl,
+)
+from schemas import ContractError, is_content_key, parse_gpu, parse_usage
+
+START = date(2026, 3, 2)  # a Monday
+PRICES = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "model_prices.csv"
+
+
+def run(**overrides: Any) -> list[Any]:
+    cfg = SimConfig(**{"days": 2, "start": START, "rate": 0.05, "seed": 7, **overrides})
+    return list(Simulator(cfg).records())
+
+
+def content_keys(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        found = [k for k in value if is_content_key(k)]
+        return found + [k for v in value.values() for k in content_keys(v)]
+    if isinstance(value, list):
+        return [k for v in value for k in content_keys(v)]
+    return []
+
+
+def test_same_seed_gives_byte_identical_output_and_another_seed_does_not() -> None:
+    first, again, other = run(), run(), run(seed=8)
+    assert [r.value for r in first] == [r.value for r in again]
+    assert [r.value for r in first] != [r.value for r in other]
+
+
+def test_write_jsonl_writes_the_stream_line_by_line(tmp_path: Path) -> None:
+    out = tmp_path / "sim.jsonl"
+    summary = write_jsonl(SimConfig(days=1, start=START, rate=0.05, seed=3), str(out))
+    written = out.read_bytes().splitlines()
+    assert written == [r.value for r in run(days=1, seed=3)]
+    assert summary.total == len(written)
+
+
+def test_every_tier_is_present_with_catalogue_models_shadow_traffic_and_gpu_heartbeats() -> None:
+    records = run(days=3)
+    usage = [parse_usage(r.value) for r in records if r.kind == "usage"]
+    tiers = Counter(e.tier.value for e in usage)
+    assert set(tiers) == {"closed_api", "hosted_open_api", "self_hosted"}
+    catalogue = {(tier, provider, model) for tier, provider, model, _, _ in CATALOGUE.values()}
+    assert {(e.tier.value, e.provider, e.model) for e in usage} <= catalogue
+    shadow_tiers = {e.tier.value for e in usage if e.shadow}
+    assert shadow_tiers == {"hosted_open_api", "self_hosted"}  # candidates on both open tiers
+    assert all(e.eval_score is not None for e in usage if e.shadow and e.status == "ok")
+    assert any(e.batch for e in usage) and any(e.status == "error" for e in usage)
+    assert any(e.cached_input_tokens for e in usage) and any(e.reasoning_tokens for e in usage)
+    self_hosted = {e.deployment for e in usage if e.tier.value == "self_hosted"}
+    gpu = [parse_gpu(r.value) for r in records if r.kind == "gpu"]
+    assert {g.deployment for g in gpu} == set(DEPLOYMENTS) >= self_hosted
+    per_deployment = Counter(g.deployment for g in gpu)
+    assert set(per_deployment.values()) == {3 * 24 * 60 // 5}  # one heartbeat every 5 minutes
+
+
+def test_priced_models_use_the_price_seed_ids_and_exactly_one_is_unpriced() -> None:
+    if not PRICES.exists():
+        pytest.skip("price seeds not written yet")
+    with open(PRICES, newline="") as fh:
+        priced = {(row["provider"], row["model"]) for row in csv.DictReader(fh)}
+    api_models = {(p, m) for key, (tier, p, m, _, _) in CATALOGUE.items() if tier != "self_hosted"}
+    missing = {pm for pm in api_models if pm not in priced}
+    assert missing == {(CATALOGUE[k][1], CATALOGUE[k][2]) for k in UNPRICED}
+    assert len(UNPRICED) == 1
+
+
+def test_support_chat_crosses_the_break_even_volume_within_the_month() -> None:
+    cfg = SimConfig(days=30, start=START, rate=0.03, tokens_per_day=100e6, seed=11, dup_rate=0, late_rate=0,
+                    bad_rate=0)  # fmt: skip
+    daily: dict[date, int] = defaultdict(int)
+    for rec in Simulator(cfg).records():
+        if rec.kind != "usage":
+            continue
+        ev = orjson.loads(rec.value)
+        if ev["workload"] == "support-chat" and not ev.get("shadow"):
+            day = datetime.fromisoformat(ev["event_time"]).date()
+            daily[day] += ev["input_tokens"] + ev["output_tokens"]
+    days = [daily[d] for d in sorted(daily)]
+    assert len(days) == 30
+    assert CATALOGUE["claude-sonnet-4-6"][0] == "closed_api"
+    assert statistics.median(days[:7]) < BREAK_EVEN_TOKENS_PER_DAY < statistics.median(days[-7:])
+
+
+def test_duplicate_late_and_bad_rates_are_roughly_honoured() -> None:
+    records = run(days=7, rate=0.05, dup_rate=0.05, late_rate=0.1, bad_rate=0.02)
+    usage = [r for r in records if r.kind == "usage"]
+    ids = Counter(orjson.loads(r.value)["event_id"] for r in usage)
+    originals = len(ids)
+    resent = sum(n - 1 for n in ids.values())
+    # Late: sent more than 12 minutes after something newer was already sent.
+    clock, late = 0.0, 0
+    for r in usage:
+        when = datetime.fromisoformat(orjson.loads(r.value)["event_time"]).timestamp()
+        late += when < clock - 720
+        clock = max(clock, when)
+    bad = 0
+    for r in records:
+        if r.kind != "bad":
+            continue
+        try:
+            ev = parse_usage(r.value)
+        except ContractError:
+            bad += 1
+            continue
+        assert len(r.value) > 64 * 1024 or ev.content_fields_dropped > 0  # oversized or carrying content
+        bad += 1
+    assert originals > 5000
+    assert resent / originals == pytest.approx(0.05, rel=0.25)
+    assert late / originals == pytest.approx(0.10, rel=0.25)
+    assert bad / originals == pytest.approx(0.02, rel=0.3)
+    assert len({r.note for r in records if r.kind == "bad"}) == 4  # bad JSON, contract, oversized, content
+
+
+def test_generated_usage_carries_no_content_and_content_variants_are_stripped() -> None:
+    records = run(days=2, bad_rate=0.05)
+    for rec in records:
+        if rec.kind == "usage":
+            assert content_keys(orjson.loads(rec.value)) == []
+            assert parse_usage(rec.value).content_fields_dropped == 0
+    with_content = [r for r in records if r.note == "content"]
+    assert with_content
+    for rec in with_content:
+        event = parse_usage(rec.value)
+        assert event.content_fields_dropped > 0
+        assert content_keys(orjson.loads(event.model_dump_json())) == []

@@ -1,0 +1,94 @@
+"""`tierwise export focus`: the focus_cost_and_usage mart as a FinOps FOCUS 1.0 CSV file.
+
+Values are written as the mart holds them: costs and quantities as exact decimal text, date/times as
+ISO 8601 UTC with a Z, NULL as an empty field. The warehouse is opened read-only.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from tierwise.errors import TierwiseError
+from tierwise.spend import read_only, require_table
+
+MART = "focus_cost_and_usage"
+
+# The FOCUS 1.0 columns every dataset must carry; the export refuses a mart that lacks one.
+FOCUS_MANDATORY_COLUMNS: tuple[str, ...] = (
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ContractedCost",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "ServiceCategory",
+    "ServiceName",
+)
+
+ORDER_BY = "x_ChargeDate, x_Tier, ProviderName, x_Model, x_Workload, x_Team, x_CostType, x_TokenType, x_Deployment"
+
+
+def csv_value(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        return format(value, "f")
+    if isinstance(value, datetime):  # naive UTC in the warehouse
+        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date_to: date | None = None) -> int:
+    """Write the FOCUS rows of [date_from, date_to) (UTC charge days) to `out`; returns the row count."""
+    if date_from and date_to and date_to <= date_from:
+        raise TierwiseError(f"--to {date_to} must be after --from {date_from} (--to is exclusive)")
+    where, params = [], []
+    if date_from is not None:
+        where.append("x_ChargeDate >= ?")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("x_ChargeDate < ?")
+        params.append(date_to)
+    sql = f"select * from main.{MART}" + (f" where {' and '.join(where)}" if where else "") + f" order by {ORDER_BY}"
+    with read_only(warehouse) as con:
+        require_table(con, MART, warehouse)
+        cur = con.execute(sql, params)
+        header = [d[0] for d in cur.description]
+        missing = [c for c in FOCUS_MANDATORY_COLUMNS if c not in header]
+        if missing:
+            raise TierwiseError(f"{MART} lacks FOCUS columns {', '.join(missing)}: rebuild it with `tierwise run`")
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_name(out.name + ".tmp")
+        count = 0
+        # write next to the target and rename, so a reader never sees half a file
+        with tmp.open("w", newline="", encoding="utf-8") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(header)
+            while batch := cur.fetchmany(10_000):
+                writer.writerows([csv_value(v) for v in row] for row in batch)
+                count += len(batch)
+        os.replace(tmp, out)
+    return count

@@ -1,0 +1,235 @@
+"""Import token prices from LiteLLM's model_prices_and_context_window.json into the warehouse.
+
+Rules (docs/costs.md):
+- Only entries whose `mode` is chat, completion or responses are imported; everything else (the
+  `sample_spec` key, embeddings, images, audio, entries without a mode, without a provider, without
+  per-token input/output prices, with malformed prices) is skipped and counted by reason.
+- A key `P/M` whose `litellm_provider` is `P` prices model `M` of provider `P`; any other key prices the
+  whole key as a model of its `litellm_provider`.
+- Prices are USD per token, parsed as Decimal from their text (never through float arithmetic) and kept
+  only when exact at DECIMAL(38,12).
+- Rows land in raw.imported_prices with valid_from = the --effective-from date and no valid_to.
+  stg_model_prices merges them with the model_prices seed: the latest valid_from wins, the seed wins ties.
+  Importing again for the same date replaces that date's rows.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Context, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tierwise.errors import TierwiseError
+
+TABLE = "raw.imported_prices"
+IMPORTED_MODES = frozenset({"chat", "completion", "responses"})
+SAMPLE_KEY = "sample_spec"
+MONEY_QUANTUM = Decimal("1e-12")  # DECIMAL(38, 12): 12 decimals...
+MONEY_LIMIT = Decimal(10) ** 26  # ...and 26 integer digits
+_WIDE = Context(prec=80)  # enough digits to quantize any DECIMAL(38, 12) value exactly
+
+# LiteLLM key -> tierwise price column (USD per token).
+PRICE_FIELDS: dict[str, str] = {
+    "input_cost_per_token": "input_cost_per_token",
+    "cache_read_input_token_cost": "cache_read_cost_per_token",
+    "cache_creation_input_token_cost": "cache_creation_cost_per_token",
+    "output_cost_per_token": "output_cost_per_token",
+    "output_cost_per_reasoning_token": "reasoning_cost_per_token",
+    "input_cost_per_token_batches": "batch_input_cost_per_token",
+    "output_cost_per_token_batches": "batch_output_cost_per_token",
+}
+REQUIRED_FIELDS = ("input_cost_per_token", "output_cost_per_token")
+
+DDL = f"""
+CREATE TABLE IF NOT EXISTS {TABLE} (
+  provider VARCHAR NOT NULL,
+  model VARCHAR NOT NULL,
+  valid_from TIMESTAMP NOT NULL,
+  valid_to TIMESTAMP,
+  input_cost_per_token DECIMAL(38, 12) NOT NULL,
+  cache_read_cost_per_token DECIMAL(38, 12),
+  cache_creation_cost_per_token DECIMAL(38, 12),
+  output_cost_per_token DECIMAL(38, 12) NOT NULL,
+  reasoning_cost_per_token DECIMAL(38, 12),
+  batch_input_cost_per_token DECIMAL(38, 12),
+  batch_output_cost_per_token DECIMAL(38, 12),
+  source_key VARCHAR NOT NULL,
+  litellm_mode VARCHAR NOT NULL,
+  source_file VARCHAR,
+  imported_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (provider, model, valid_from)
+)"""
+
+
+class BadPrice(ValueError):
+    """A cost value that is not a finite, non-negative number exact at 1e-12."""
+
+
+@dataclass(frozen=True)
+class ImportedPrice:
+    provider: str
+    model: str
+    source_key: str
+    mode: str
+    prices: dict[str, Decimal | None]  # tierwise column -> USD per token
+
+
+@dataclass
+class ParseResult:
+    prices: list[ImportedPrice] = field(default_factory=list)
+    skipped: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def skipped_total(self) -> int:
+        return sum(self.skipped.values())
+
+    def summary(self) -> str:
+        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
+        return f"{len(self.prices)} imported, {self.skipped_total} skipped" + (f" ({reasons})" if reasons else "")
+
+
+def to_price(value: Any) -> Decimal:
+    """A LiteLLM cost value as an exact Decimal; floats go through their text, never float math."""
+    if isinstance(value, bool):  # bool is an int subclass; `true` is not a price
+        raise BadPrice(f"{value!r} is not a number")
+    try:
+        if isinstance(value, Decimal):
+            price = value
+        elif isinstance(value, int | float):
+            price = Decimal(str(value))
+        elif isinstance(value, str):
+            price = Decimal(value.strip())
+        else:
+            raise BadPrice(f"{value!r} is not a number")
+    except InvalidOperation as exc:
+        raise BadPrice(f"{value!r} is not a number") from exc
+    if not price.is_finite() or price < 0 or price >= MONEY_LIMIT:
+        raise BadPrice(f"{value!r} is not a finite non-negative price")
+    if price.quantize(MONEY_QUANTUM, context=_WIDE) != price:
+        # rounding a price silently would mis-state every request priced with it
+        raise BadPrice(f"{value!r} is finer than 1e-12 USD")
+    return price
+
+
+def split_key(key: str, provider: str) -> str:
+    """The model id a LiteLLM key prices: `P/M` of provider P is M; any other key is itself."""
+    prefix, sep, rest = key.partition("/")
+    if sep and prefix == provider and rest:
+        return rest
+    return key
+
+
+def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
+    """One LiteLLM entry as a price, or the reason it is skipped."""
+    if key == SAMPLE_KEY:
+        return "sample_spec"
+    if not isinstance(entry, Mapping):
+        return "not_an_object"
+    mode = entry.get("mode")
+    if not isinstance(mode, str) or not mode:
+        return "no_mode"
+    if mode not in IMPORTED_MODES:
+        return "not_chat"
+    provider = entry.get("litellm_provider")
+    if not isinstance(provider, str) or not provider.strip():
+        return "no_provider"
+    provider = provider.strip()
+    if any(entry.get(name) is None for name in REQUIRED_FIELDS):
+        return "no_token_price"
+    prices: dict[str, Decimal | None] = {}
+    for litellm_name, column in PRICE_FIELDS.items():
+        raw = entry.get(litellm_name)
+        if raw is None:
+            prices[column] = None
+            continue
+        try:
+            prices[column] = to_price(raw)
+        except BadPrice:
+            return "bad_price"
+    return ImportedPrice(provider=provider, model=split_key(key, provider), source_key=key, mode=mode, prices=prices)
+
+
+def parse_litellm(data: Any) -> ParseResult:
+    """Parse the whole LiteLLM document; the first key wins when two keys price the same model."""
+    if not isinstance(data, Mapping):
+        raise TierwiseError("a LiteLLM price file is a JSON object of model entries")
+    result = ParseResult()
+    seen: set[tuple[str, str]] = set()
+    for key, entry in data.items():
+        parsed = parse_entry(str(key), entry)
+        if isinstance(parsed, str):
+            result.skipped[parsed] += 1
+            continue
+        ident = (parsed.provider, parsed.model)
+        if ident in seen:
+            result.skipped["duplicate"] += 1
+            continue
+        seen.add(ident)
+        result.prices.append(parsed)
+    return result
+
+
+def load_litellm_file(path: Path) -> ParseResult:
+    """Read and parse a LiteLLM JSON file; JSON numbers become Decimals straight from their text."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise TierwiseError(f"no such price file: {path}") from exc
+    except OSError as exc:
+        raise TierwiseError(f"cannot read price file {path}: {exc.strerror}") from exc
+    try:
+        data = json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as exc:
+        raise TierwiseError(f"{path} is not valid JSON (line {exc.lineno}): {exc.msg}") from exc
+    return parse_litellm(data)
+
+
+def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
+    con.execute(DDL)
+
+
+def write_imported_prices(
+    con: duckdb.DuckDBPyConnection, result: ParseResult, effective_from: date, source_file: str | None
+) -> int:
+    """Replace the rows imported for `effective_from` with `result`, in one transaction."""
+    ensure_table(con)
+    valid_from = datetime(effective_from.year, effective_from.month, effective_from.day)
+    columns = list(PRICE_FIELDS.values())
+    sql = (
+        f"INSERT INTO {TABLE} (provider, model, valid_from, valid_to, {', '.join(columns)}, "
+        f"source_key, litellm_mode, source_file, imported_at) "
+        f"VALUES (?, ?, ?, NULL, {', '.join('CAST(? AS DECIMAL(38, 12))' for _ in columns)}, "
+        f"?, ?, ?, now()::TIMESTAMP)"
+    )
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute(f"DELETE FROM {TABLE} WHERE valid_from = ?", [valid_from])
+        rows = [
+            [
+                p.provider,
+                p.model,
+                valid_from,
+                # bound as text so the DECIMAL cast reads the exact digits
+                *[None if p.prices[c] is None else format(p.prices[c], "f") for c in columns],
+                p.source_key,
+                p.mode,
+                source_file,
+            ]
+            for p in result.prices
+        ]
+        if rows:
+            con.executemany(sql, rows)
+        con.execute("COMMIT")
+    except Exception:
+        con.execute("ROLLBACK")
+        raise
+    return len(result.prices)
+

@@ -1,0 +1,143 @@
+"""The query behind `tierwise spend`: spend_daily rolled up by the keys the user asks for.
+
+It reads the mart dbt built and never recomputes a cost; the warehouse is opened read-only so a
+running pipeline (the single writer) is never blocked by a reader.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from tierwise.errors import TierwiseError
+from tierwise.home import Home
+
+# --by key -> SQL expression over main.spend_daily
+GROUP_KEYS: dict[str, str] = {
+    "workload": "workload",
+    "team": "team",
+    "tier": "tier",
+    "provider": "provider",
+    "model": "model",
+    "day": "day",
+    "month": "month",
+}
+TOKEN_COLUMNS = (
+    "tokens_input",
+    "tokens_cache_read",
+    "tokens_cache_creation",
+    "tokens_output",
+    "tokens_reasoning",
+    "tokens_total",
+)
+COUNT_COLUMNS = ("requests", "error_requests", "unpriced_requests", *TOKEN_COLUMNS)
+MONEY_COLUMNS = ("token_cost_usd", "gpu_cost_usd", "ops_cost_usd", "cost_usd")
+
+
+def warehouse_path() -> Path:
+    """TIERWISE_WAREHOUSE when set, else $TIERWISE_HOME/warehouse.duckdb."""
+    env = os.environ.get("TIERWISE_WAREHOUSE")
+    return Path(env).expanduser().resolve() if env else Home.from_env().warehouse
+
+
+@contextmanager
+def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only, turning the usual failures into one-line user errors."""
+    if not path.exists():
+        raise TierwiseError(f"no warehouse at {path}: run `tierwise run` first")
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.IOException as exc:
+        raise TierwiseError(f"cannot open {path} read-only (a pipeline run may be writing it): {exc}") from exc
+    try:
+        yield con
+    finally:
+        con.close()
+
+
+def require_table(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:
+    found = con.execute(
+        "select count(*) from information_schema.tables where table_schema = 'main' and table_name = ?",
+        [table],
+    ).fetchone()
+    if not found or not found[0]:
+        raise TierwiseError(f"{path} has no {table} yet: run `tierwise run` first")
+
+
+def parse_by(text: str) -> list[str]:
+    keys = [k.strip().lower() for k in text.split(",") if k.strip()]
+    allowed = ", ".join(GROUP_KEYS)
+    if not keys:
+        raise TierwiseError(f"--by needs at least one of: {allowed}")
+    for key in keys:
+        if key not in GROUP_KEYS:
+            raise TierwiseError(f"--by {key!r} is not a spend key; use any of: {allowed}")
+    if len(set(keys)) != len(keys):
+        raise TierwiseError(f"--by {text!r} names a key twice")
+    return keys
+
+
+@dataclass(frozen=True)
+class SpendQuery:
+    by: Sequence[str]
+    date_from: date | None = None  # inclusive
+    date_to: date | None = None  # exclusive
+
+    def sql(self) -> tuple[str, list[Any]]:
+        keys = [f"{GROUP_KEYS[k]} as {k}" for k in self.by]
+        counts = [f"cast(sum({c}) as bigint) as {c}" for c in COUNT_COLUMNS]
+        money = [f"cast(sum({c}) as decimal(38, 12)) as {c}" for c in MONEY_COLUMNS]
+        where, params = [], []
+        if self.date_from is not None:
+            where.append("day >= ?")
+            params.append(self.date_from)
+        if self.date_to is not None:
+            where.append("day < ?")
+            params.append(self.date_to)
+        positions = ", ".join(str(i + 1) for i in range(len(self.by)))
+        sql = (
+            f"select {', '.join(keys + counts + money)} from main.spend_daily"
+            + (f" where {' and '.join(where)}" if where else "")
+            + f" group by {positions} order by {positions} nulls first"
+        )
+        return sql, params
+
+
+def query_spend(path: Path, query: SpendQuery) -> list[dict[str, Any]]:
+    """Rows of {key..., counts..., money...}; money stays Decimal, NULL cost stays None (unpriced)."""
+    if query.date_from and query.date_to and query.date_to <= query.date_from:
+        raise TierwiseError(f"--to {query.date_to} must be after --from {query.date_from} (--to is exclusive)")
+    sql, params = query.sql()
+    with read_only(path) as con:
+        require_table(con, "spend_daily", path)
+        cur = con.execute(sql, params)
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def exact(value: Decimal | None) -> str | None:
+    """Money as the exact decimal text (never exponent notation), None stays None."""
+    return None if value is None else format(value, "f")
+
+
+def to_json_rows(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for row in rows:
+        item: dict[str, Any] = {}
+        for key, value in row.items():
+            if key in MONEY_COLUMNS:
+                item[key] = exact(value)
+            elif isinstance(value, date):
+                item[key] = value.isoformat()
+            else:
+                item[key] = value
+        out.append(item)
+    return out
