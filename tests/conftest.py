@@ -55,6 +55,8 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     """An isolated TIERWISE_HOME for one test."""
     home = Home(tmp_path / "home").ensure()
     monkeypatch.setenv("TIERWISE_HOME", str(home.root))
+    # Importing pipelines.definitions sets this for dbt; each test gets its own warehouse.
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(home.warehouse))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     os.environ.pop("TIERWISE_CONFIG", None)
     return home

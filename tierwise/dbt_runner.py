@@ -83,9 +83,7 @@ def run_dbt(
     env.setdefault("DBT_USE_COLORS", "false")
     if log_path is not None:
         env["DBT_LOG_PATH"] = str(log_path)
-    proc = subprocess.run(
-        cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=timeout_s, check=False
-    )
+    proc = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
     result = DbtResult(args=cmd, returncode=proc.returncode, output=proc.stdout + proc.stderr)
     if check and not result.ok:
         tail = "\n".join(result.output.strip().splitlines()[-40:])

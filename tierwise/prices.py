@@ -232,4 +232,3 @@ def write_imported_prices(
         con.execute("ROLLBACK")
         raise
     return len(result.prices)
-

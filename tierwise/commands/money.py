@@ -51,8 +51,13 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 @click.command()
-@click.option("--by", "by", default="workload,day", show_default=True,
-              help="Comma-separated keys: workload, team, tier, provider, model, day, month.")
+@click.option(
+    "--by",
+    "by",
+    default="workload,day",
+    show_default=True,
+    help="Comma-separated keys: workload, team, tier, provider, model, day, month.",
+)
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First UTC day (inclusive).")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="End UTC day (exclusive).")
 @click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON; money as exact decimal strings.")
@@ -67,12 +72,20 @@ def spend(by: str, date_from: str | None, date_to: str | None, as_json: bool) ->
     if not rows:
         click.echo("no spend in that range")
         return
-    columns = [*keys, "requests", "tokens_input", "tokens_cache_read", "tokens_cache_creation",
-               "tokens_output", "tokens_reasoning", "cost_usd"]
+    columns = [
+        *keys,
+        "requests",
+        "tokens_input",
+        "tokens_cache_read",
+        "tokens_cache_creation",
+        "tokens_output",
+        "tokens_reasoning",
+        "cost_usd",
+    ]
     click.echo(_table(rows, columns))
     unpriced = sum(r["unpriced_requests"] or 0 for r in rows)
     if unpriced:
-        click.echo(f"\n{unpriced} requests have no price and are not in cost_usd: see the unpriced_usage mart")
+        click.echo(f"\n{unpriced} request(s) have no price and are not in cost_usd: see the unpriced_usage mart")
 
 
 @click.group()
@@ -81,8 +94,7 @@ def export() -> None:
 
 
 @export.command("focus")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="CSV file to write.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="CSV file to write.")
 @click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First UTC charge day (inclusive).")
 @click.option("--to", "date_to", metavar="YYYY-MM-DD", help="End UTC charge day (exclusive).")
 def export_focus(out: Path, date_from: str | None, date_to: str | None) -> None:
@@ -103,8 +115,13 @@ def import_group() -> None:
 
 @import_group.command("litellm")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--effective-from", "effective_from", required=True, metavar="YYYY-MM-DD",
-              help="UTC day from which the imported prices apply.")
+@click.option(
+    "--effective-from",
+    "effective_from",
+    required=True,
+    metavar="YYYY-MM-DD",
+    help="UTC day from which the imported prices apply.",
+)
 def import_litellm(file: Path, effective_from: str) -> None:
     """Import LiteLLM's model_prices_and_context_window.json (chat models only).
 

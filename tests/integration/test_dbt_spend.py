@@ -1,0 +1,759 @@
+"""The dbt spend models on a real DuckDB warehouse, checked against dollars worked out by hand.
+
+Every expected amount below is computed in this file from the shipped catalog prices (USD per 1M
+tokens, as written in dbt_project/seeds) and the documented rules (docs/costs.md); none is read back
+from the models.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from ingest.warehouse import connect
+from tierwise.cli import main
+from tierwise.dbt_runner import run_dbt, window_vars
+
+pytestmark = pytest.mark.slow
+
+Q = Decimal("0.000000000001")  # DECIMAL(38,12)
+M = Decimal(1_000_000)
+DAY = date(2026, 4, 14)  # April: 30 days, 720 hours
+ANNUAL_OPS = Decimal("0.1") * Decimal(150_000)  # 0.1 FTE at a $150k loaded salary
+
+
+def per_m(usd_per_million: str) -> Decimal:
+    return Decimal(usd_per_million) / M
+
+
+def rnd(x: Decimal) -> Decimal:
+    return x.quantize(Q, rounding=ROUND_HALF_UP)
+
+
+# Shipped seed prices (USD per token).
+SONNET = {"in": per_m("3.00"), "cache_read": per_m("0.30"), "cache_write": per_m("3.75"), "out": per_m("15.00")}
+GPT54 = {
+    "in": per_m("2.50"),
+    "cache_read": per_m("0.25"),
+    "out": per_m("15.00"),
+    "batch_in": per_m("1.25"),
+    "batch_out": per_m("7.50"),
+}
+GROQ_MAVERICK = {"in": per_m("0.20"), "out": per_m("0.60")}
+TOGETHER_SCOUT_BATCH = {"in": per_m("0.09"), "out": per_m("0.295")}
+DEEPSEEK_BEFORE_CUT = {"in": per_m("0.56"), "out": per_m("1.68")}
+DEEPSEEK_AFTER_CUT = {"in": per_m("0.28"), "out": per_m("0.42")}
+H100_PER_HOUR = Decimal("2.00")
+
+
+def ops_cost(active_hours: Decimal, fleet_hours: Decimal, hours_in_month: int = 720) -> Decimal:
+    """docs/costs.md: annual x active / (12 x hours_in_month x max(1h, fleet)), half up to 1e-12."""
+    return rnd(ANNUAL_OPS * active_hours / (12 * hours_in_month * max(Decimal(1), fleet_hours)))
+
+
+def shares(total: Decimal, weights: dict[str, int]) -> dict[str, Decimal]:
+    """docs/costs.md: each share rounded half up, the largest weight takes the remainder."""
+    order = sorted(weights, key=lambda k: (-weights[k], k))
+    whole = sum(weights.values())
+    out = {k: rnd(total * weights[k] / whole) for k in order[1:]}
+    out[order[0]] = total - sum(out.values(), Decimal(0))
+    return out
+
+
+# --- raw rows ------------------------------------------------------------------------------------
+
+_offset = iter(range(1_000_000))
+
+
+def add_event(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    when: str,
+    tier: str,
+    provider: str,
+    model: str,
+    workload: str,
+    team: str | None,
+    *,
+    input_tokens: int,
+    output_tokens: int,
+    cached: int = 0,
+    cache_creation: int = 0,
+    reasoning: int = 0,
+    batch: bool = False,
+    status: str = "ok",
+    deployment: str | None = None,
+    duration_ms: float = 800.0,
+    ttft_ms: float = 120.0,
+) -> None:
+    ts = datetime.fromisoformat(when)
+    con.execute(
+        """insert into raw.usage_events (event_id, event_time, event_date, tier, provider, model, workload, team,
+             environment, operation, input_tokens, output_tokens, cached_input_tokens, cache_creation_input_tokens,
+             reasoning_tokens, duration_ms, ttft_ms, status, error_type, batch, deployment, shadow, schema_version,
+             content_fields_dropped, kafka_topic, kafka_partition, kafka_offset, landed_at)
+           values (?, ?, ?, ?, ?, ?, ?, ?, 'prod', 'chat', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, false, '1', 0,
+                   'llm.usage.v1', 0, ?, now()::timestamp)""",
+        [
+            event_id,
+            ts,
+            ts.date(),
+            tier,
+            provider,
+            model,
+            workload,
+            team,
+            input_tokens,
+            output_tokens,
+            cached,
+            cache_creation,
+            reasoning,
+            duration_ms,
+            ttft_ms,
+            status,
+            "server_error" if status == "error" else None,
+            batch,
+            deployment,
+            next(_offset),
+        ],
+    )
+
+
+def add_gpu(
+    con: duckdb.DuckDBPyConnection,
+    event_id: str,
+    start: str,
+    end: str,
+    deployment: str,
+    gpu_type: str,
+    gpu_count: int,
+    *,
+    engine: str,
+    model: str,
+    hourly_price: str | None = None,
+) -> None:
+    s = datetime.fromisoformat(start)
+    con.execute(
+        """insert into raw.gpu_usage (event_id, interval_start, interval_end, event_date, deployment, gpu_type,
+             gpu_count, utilization, hourly_price_usd, engine, model, quantization, schema_version, kafka_topic,
+             kafka_partition, kafka_offset, landed_at)
+           values (?, ?, ?, ?, ?, ?, ?, 0.5, ?, ?, ?, 'fp8', '1', 'llm.gpu.v1', 0, ?, now()::timestamp)""",
+        [
+            event_id,
+            s,
+            datetime.fromisoformat(end),
+            s.date(),
+            deployment,
+            gpu_type,
+            gpu_count,
+            hourly_price,
+            engine,
+            model,
+            next(_offset),
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Built:
+    warehouse: Path
+    work: Path
+
+
+def build(warehouse: Path, work: Path, dbt_vars: dict[str, str] | None = None) -> None:
+    """A real `dbt build` (seeds, models, data tests and unit tests); any failure fails the test."""
+    run_dbt(["build"], warehouse, dbt_vars=dbt_vars, target_path=work / "target", log_path=work / "logs")
+
+
+def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+# --- the main scenario: one April day of every kind of usage, built once ---------------------------------
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
+    work = tmp_path_factory.mktemp("dbt-spend")
+    warehouse = work / "warehouse.duckdb"
+    con = connect(warehouse)
+    d = DAY.isoformat()
+    # closed and hosted-open API requests
+    add_event(
+        con,
+        "c1-cached",
+        f"{d} 08:00:00",
+        "closed_api",
+        "anthropic",
+        "claude-sonnet-4-6",
+        "support",
+        "cx",
+        input_tokens=120_000,
+        cached=80_000,
+        cache_creation=10_000,
+        output_tokens=4_000,
+    )
+    add_event(
+        con,
+        "c2-reasoning",
+        f"{d} 08:05:00",
+        "closed_api",
+        "openai",
+        "gpt-5.4",
+        "agent",
+        "platform",
+        input_tokens=2_000,
+        output_tokens=9_000,
+        reasoning=8_000,
+    )
+    add_event(
+        con,
+        "c3-batch",
+        f"{d} 08:10:00",
+        "closed_api",
+        "openai",
+        "gpt-5.4",
+        "agent",
+        "platform",
+        input_tokens=1_000_000,
+        output_tokens=200_000,
+        batch=True,
+    )
+    add_event(
+        con,
+        "c4-error",
+        f"{d} 08:15:00",
+        "closed_api",
+        "openai",
+        "gpt-5.4",
+        "agent",
+        "platform",
+        input_tokens=5_000,
+        output_tokens=0,
+        status="error",
+    )
+    add_event(
+        con,
+        "c5-hosted",
+        f"{d} 08:20:00",
+        "hosted_open_api",
+        "groq",
+        "llama-4-maverick",
+        "search",
+        "search",
+        input_tokens=400_000,
+        output_tokens=100_000,
+    )
+    add_event(
+        con,
+        "c6-hosted-batch",
+        f"{d} 08:25:00",
+        "hosted_open_api",
+        "together_ai",
+        "llama-4-scout",
+        "etl",
+        "data",
+        input_tokens=100_000,
+        output_tokens=100_000,
+        batch=True,
+    )
+    add_event(
+        con,
+        "c7-unpriced",
+        f"{d} 08:30:00",
+        "closed_api",
+        "openai",
+        "gpt-9-preview",
+        "agent",
+        "platform",
+        input_tokens=50_000,
+        output_tokens=1_000,
+    )
+    add_event(
+        con,
+        "c8-cache-fallback",
+        f"{d} 08:35:00",
+        "closed_api",
+        "openai",
+        "gpt-5.4",
+        "agent",
+        "platform",
+        input_tokens=10_000,
+        cached=4_000,
+        cache_creation=1_000,
+        output_tokens=0,
+    )
+    # DeepSeek's seeded price cut at 2025-09-29 00:00 UTC, mid-month
+    add_event(
+        con,
+        "ds-before",
+        "2025-09-28 23:59:59",
+        "closed_api",
+        "deepseek",
+        "deepseek-v3.2",
+        "ds",
+        "research",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+    )
+    add_event(
+        con,
+        "ds-after",
+        "2025-09-29 00:00:00",
+        "closed_api",
+        "deepseek",
+        "deepseek-v3.2",
+        "ds",
+        "research",
+        input_tokens=1_000_000,
+        output_tokens=1_000_000,
+    )
+    # self-hosted: scout-prod 2 x H100 09:00-11:30 at the seed price; qwen-batch 1 x L40S 09:00-10:00 at its own
+    add_gpu(
+        con, "g1", f"{d} 09:00:00", f"{d} 11:30:00", "scout-prod", "H100-80GB", 2, engine="vllm", model="llama-4-scout"
+    )
+    add_gpu(
+        con,
+        "g2",
+        f"{d} 09:00:00",
+        f"{d} 10:00:00",
+        "qwen-batch",
+        "L40S",
+        1,
+        engine="sglang",
+        model="qwen3.5-72b",
+        hourly_price="1.20",
+    )
+    add_event(
+        con,
+        "s1",
+        f"{d} 09:10:00",
+        "self_hosted",
+        "vllm",
+        "llama-4-scout",
+        "rag",
+        "search",
+        input_tokens=2_500,
+        output_tokens=500,
+        deployment="scout-prod",
+    )
+    add_event(
+        con,
+        "s2",
+        f"{d} 09:40:00",
+        "self_hosted",
+        "vllm",
+        "llama-4-scout",
+        "chat",
+        "cx",
+        input_tokens=800,
+        output_tokens=200,
+        deployment="scout-prod",
+    )
+    add_event(
+        con,
+        "s3",
+        f"{d} 11:05:00",
+        "self_hosted",
+        "vllm",
+        "llama-4-scout",
+        "rag",
+        "search",
+        input_tokens=400,
+        output_tokens=100,
+        deployment="scout-prod",
+    )
+    add_event(
+        con,
+        "s4",
+        f"{d} 09:30:00",
+        "self_hosted",
+        "sglang",
+        "qwen3.5-72b",
+        "etl",
+        "data",
+        input_tokens=90,
+        output_tokens=10,
+        deployment="qwen-batch",
+    )
+    add_event(
+        con,
+        "s5-no-capacity",
+        f"{d} 09:15:00",
+        "self_hosted",
+        "vllm",
+        "llama-4-scout",
+        "rag",
+        "search",
+        input_tokens=40,
+        output_tokens=10,
+        deployment="ghost",
+    )
+    con.close()  # dbt needs the file lock
+    build(warehouse, work)
+    yield Built(warehouse, work)
+
+
+# Token-priced requests, by hand: exclusive token types x the rates of docs/costs.md.
+EXPECTED_REQUEST_COST = {
+    # 30k uncached + 80k cache reads + 10k cache writes + 4k output
+    "c1-cached": 30_000 * SONNET["in"]
+    + 80_000 * SONNET["cache_read"]
+    + 10_000 * SONNET["cache_write"]
+    + 4_000 * SONNET["out"],
+    # reasoning has no own price: output rate
+    "c2-reasoning": 2_000 * GPT54["in"] + 1_000 * GPT54["out"] + 8_000 * GPT54["out"],
+    "c3-batch": 1_000_000 * GPT54["batch_in"] + 200_000 * GPT54["batch_out"],
+    "c4-error": 5_000 * GPT54["in"],
+    "c5-hosted": 400_000 * GROQ_MAVERICK["in"] + 100_000 * GROQ_MAVERICK["out"],
+    "c6-hosted-batch": 100_000 * TOGETHER_SCOUT_BATCH["in"] + 100_000 * TOGETHER_SCOUT_BATCH["out"],
+    # openai has no cache-write price: the input rate
+    "c8-cache-fallback": 5_000 * GPT54["in"] + 4_000 * GPT54["cache_read"] + 1_000 * GPT54["in"],
+    "ds-before": 1_000_000 * DEEPSEEK_BEFORE_CUT["in"] + 1_000_000 * DEEPSEEK_BEFORE_CUT["out"],
+    "ds-after": 1_000_000 * DEEPSEEK_AFTER_CUT["in"] + 1_000_000 * DEEPSEEK_AFTER_CUT["out"],
+}
+
+
+def test_each_cost_rule_prices_requests_exactly(world: Built) -> None:
+    got = dict(query(world.warehouse, "select event_id, token_cost_usd from priced_requests"))
+    for event_id, expected in EXPECTED_REQUEST_COST.items():
+        assert got[event_id] == expected, event_id
+    # spot values in plain dollars, so a wrong seed or rule cannot hide behind the helpers above
+    assert got["c1-cached"] == Decimal("0.2115")
+    assert got["c2-reasoning"] == Decimal("0.14")
+    assert got["c3-batch"] == Decimal("2.75")
+    assert got["c8-cache-fallback"] == Decimal("0.016")
+
+
+def test_price_change_mid_month_applies_from_its_effective_instant(world: Built) -> None:
+    got = dict(query(world.warehouse, "select event_id, token_cost_usd from priced_requests where workload = 'ds'"))
+    assert got == {"ds-before": Decimal("2.24"), "ds-after": Decimal("0.70")}
+
+
+def test_unpriced_usage_is_null_and_listed_never_zero(world: Built) -> None:
+    assert query(
+        world.warehouse,
+        "select is_unpriced, pricing_basis, token_cost_usd from priced_requests where event_id = 'c7-unpriced'",
+    ) == [(True, "unpriced", None)]
+    assert query(
+        world.warehouse, "select cost_usd, unpriced_requests from spend_daily where model = 'gpt-9-preview'"
+    ) == [(None, 1)]
+    rows = query(
+        world.warehouse, "select reason, model, deployment, requests, tokens_total from unpriced_usage order by reason"
+    )
+    assert rows == [
+        ("no_gpu_capacity", "llama-4-scout", "ghost", 1, 50),
+        ("no_token_price", "gpt-9-preview", None, 1, 51_000),
+    ]
+    # self-hosted requests are not token-priced and not unpriced
+    assert query(
+        world.warehouse,
+        "select distinct is_unpriced, pricing_basis, token_cost_usd from priced_requests where tier = 'self_hosted'",
+    ) == [(False, "gpu_hours", None)]
+
+
+def selfhost_expectation() -> dict[str, Any]:
+    """Worked by hand for the scenario: GPU-hours x price, ops spread per docs/costs.md, token shares."""
+    one, half, two = Decimal(1), Decimal("0.5"), Decimal(2)
+    scout = {  # hour -> (gpu cost, ops cost); both deployments run the whole 09:00 hour
+        9: (2 * one * H100_PER_HOUR, ops_cost(one, two)),
+        10: (2 * one * H100_PER_HOUR, ops_cost(one, one)),
+        11: (2 * half * H100_PER_HOUR, ops_cost(half, half)),
+    }
+    qwen9 = (one * Decimal("1.20"), ops_cost(one, two))
+    gpu9 = shares(scout[9][0], {"rag": 3_000, "chat": 1_000})
+    ops9 = shares(scout[9][1], {"rag": 3_000, "chat": 1_000})
+    return {
+        "scout_total": sum((g + o for g, o in scout.values()), Decimal(0)),
+        "scout_idle": scout[10][0] + scout[10][1],
+        "qwen_total": qwen9[0] + qwen9[1],
+        "rag": gpu9["rag"] + ops9["rag"] + scout[11][0] + scout[11][1],
+        "chat": gpu9["chat"] + ops9["chat"],
+        "etl": qwen9[0] + qwen9[1],
+    }
+
+
+def test_selfhost_attribution_and_idle_add_up_to_the_deployment_cost(world: Built) -> None:
+    exp = selfhost_expectation()
+    # the hand-worked numbers, spelled out once: $4 + $4 + $2 of GPU and 0.868055555556 + 1.736111111111 +
+    # 0.868055555556 of ops
+    assert exp["scout_total"] == Decimal("13.472222222223")
+    assert exp["scout_idle"] == Decimal("5.736111111111")
+    idle = query(
+        world.warehouse,
+        "select deployment, capacity_hours, idle_hours, total_cost_usd, attributed_cost_usd, "
+        "idle_cost_usd from selfhost_idle_cost order by deployment",
+    )
+    assert idle == [
+        ("qwen-batch", 1, 0, exp["qwen_total"], exp["qwen_total"], Decimal(0)),
+        ("scout-prod", 3, 1, exp["scout_total"], exp["scout_total"] - exp["scout_idle"], exp["scout_idle"]),
+    ]
+    for _, _, _, total, attributed, idle_cost in idle:
+        assert attributed + idle_cost == total  # exactly, to 1e-12
+    spend = {
+        (w, t, p, m, i): (c, r)
+        for w, t, p, m, i, c, r in query(
+            world.warehouse,
+            "select workload, team, provider, model, is_idle, cost_usd, requests from spend_daily "
+            "where tier = 'self_hosted'",
+        )
+    }
+    assert spend == {
+        ("rag", "search", "vllm", "llama-4-scout", False): (exp["rag"], 3),  # s1, s3 and the uncovered s5
+        ("chat", "cx", "vllm", "llama-4-scout", False): (exp["chat"], 1),
+        ("etl", "data", "sglang", "qwen3.5-72b", False): (exp["etl"], 1),
+        ("(idle)", None, "vllm", "llama-4-scout", True): (exp["scout_idle"], 0),
+    }
+    assert sum(c for c, _ in spend.values()) == exp["scout_total"] + exp["qwen_total"]
+
+
+def expected_day_total() -> Decimal:
+    api = sum((v for k, v in EXPECTED_REQUEST_COST.items() if not k.startswith("ds-")), Decimal(0))
+    exp = selfhost_expectation()
+    return api + exp["scout_total"] + exp["qwen_total"]
+
+
+FOCUS_MANDATORY = [
+    "BilledCost",
+    "BillingAccountId",
+    "BillingAccountName",
+    "BillingCurrency",
+    "BillingPeriodEnd",
+    "BillingPeriodStart",
+    "ChargeCategory",
+    "ChargeClass",
+    "ChargeDescription",
+    "ChargePeriodEnd",
+    "ChargePeriodStart",
+    "ContractedCost",
+    "EffectiveCost",
+    "InvoiceIssuerName",
+    "ListCost",
+    "PricingQuantity",
+    "PricingUnit",
+    "ProviderName",
+    "PublisherName",
+    "ServiceCategory",
+    "ServiceName",
+]
+SERVICE_CATEGORIES = {
+    "AI and Machine Learning",
+    "Analytics",
+    "Business Applications",
+    "Compute",
+    "Databases",
+    "Developer Tools",
+    "Multicloud",
+    "Identity",
+    "Integration",
+    "Internet of Things",
+    "Management and Governance",
+    "Media",
+    "Migration",
+    "Mobile",
+    "Networking",
+    "Security",
+    "Storage",
+    "Web",
+    "Other",
+}
+
+
+def test_focus_export_has_every_mandatory_column_with_valid_values(
+    world: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(world.warehouse))
+    out = tmp_path / "focus.csv"
+    nxt = (DAY + timedelta(days=1)).isoformat()
+    assert main(["export", "focus", "--out", str(out), "--from", DAY.isoformat(), "--to", nxt]) == 0
+    assert "FOCUS rows" in capsys.readouterr().out
+    with out.open(newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert rows
+    assert set(FOCUS_MANDATORY) <= set(rows[0])
+    assert {"x_Tier", "x_Model", "x_TokenType", "x_Workload"} <= set(rows[0])
+    for row in rows:
+        for col in (
+            "BilledCost",
+            "BillingAccountId",
+            "BillingCurrency",
+            "ChargeCategory",
+            "ChargePeriodStart",
+            "ChargePeriodEnd",
+            "BillingPeriodStart",
+            "BillingPeriodEnd",
+            "EffectiveCost",
+            "ListCost",
+            "ContractedCost",
+            "InvoiceIssuerName",
+            "ProviderName",
+            "PublisherName",
+            "ServiceCategory",
+            "ServiceName",
+            "PricingUnit",
+            "PricingQuantity",
+        ):
+            assert row[col] != "", (col, row)
+        assert row["ChargeCategory"] in {"Usage", "Purchase", "Tax", "Credit", "Adjustment"}
+        assert row["ChargeClass"] in {"", "Correction"}
+        assert row["BillingCurrency"] == "USD"
+        assert row["ServiceCategory"] in SERVICE_CATEGORIES
+        assert row["ChargeFrequency"] in {"One-Time", "Recurring", "Usage-Based"}
+        assert row["ChargePeriodStart"] == "2026-04-14T00:00:00Z" and row["ChargePeriodEnd"] == "2026-04-15T00:00:00Z"
+        assert row["BillingPeriodStart"] == "2026-04-01T00:00:00Z" and row["BillingPeriodEnd"] == "2026-05-01T00:00:00Z"
+        assert Decimal(row["BilledCost"]) == Decimal(row["EffectiveCost"]) == Decimal(row["ListCost"])
+        assert row["x_Tier"] in {"closed_api", "hosted_open_api", "self_hosted"}
+        assert row["x_TokenType"] in {"", "input", "cache_read", "cache_creation", "output", "reasoning"}
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == expected_day_total()
+    assert not [r for r in rows if r["x_Model"] == "gpt-9-preview"]  # unpriced: no cost to report
+    reasoning = [r for r in rows if r["x_Model"] == "gpt-5.4" and r["x_TokenType"] == "reasoning"]
+    assert [(Decimal(r["PricingQuantity"]), Decimal(r["BilledCost"]), r["PricingUnit"]) for r in reasoning] == [
+        (Decimal(8_000), 8_000 * GPT54["out"], "Tokens")
+    ]
+    idle_gpu = [r for r in rows if r["x_Workload"] == "(idle)" and r["x_CostType"] == "gpu"]
+    assert [
+        (Decimal(r["PricingQuantity"]), Decimal(r["BilledCost"]), r["PricingUnit"], r["ResourceId"]) for r in idle_gpu
+    ] == [(Decimal(2), Decimal(4), "GPU-Hours", "scout-prod")]
+    assert {r["PublisherName"] for r in rows if r["x_Model"] == "claude-sonnet-4-6"} == {"Anthropic"}
+
+
+def test_spend_json_rows_are_exact(
+    world: Built, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(world.warehouse))
+    nxt = (DAY + timedelta(days=1)).isoformat()
+    assert main(["spend", "--by", "workload,day", "--from", DAY.isoformat(), "--to", nxt, "--json"]) == 0
+    rows = {r["workload"]: r for r in json.loads(capsys.readouterr().out)}
+    exp = selfhost_expectation()
+    agent = sum(
+        (EXPECTED_REQUEST_COST[k] for k in ("c2-reasoning", "c3-batch", "c4-error", "c8-cache-fallback")), Decimal(0)
+    )
+    assert set(rows) == {"support", "agent", "search", "etl", "rag", "chat", "(idle)"}
+    assert rows["agent"]["cost_usd"] == "2.918500000000" == format(rnd(agent), "f")
+    assert rows["agent"]["unpriced_requests"] == 1 and rows["agent"]["requests"] == 5
+    assert rows["agent"]["tokens_reasoning"] == 8_000 and rows["agent"]["day"] == "2026-04-14"
+    assert rows["(idle)"]["cost_usd"] == format(exp["scout_idle"], "f")
+    assert rows["rag"]["cost_usd"] == format(exp["rag"], "f")
+    assert rows["etl"]["cost_usd"] == format(rnd(EXPECTED_REQUEST_COST["c6-hosted-batch"] + exp["etl"]), "f")
+    assert sum(Decimal(r["cost_usd"]) for r in rows.values()) == expected_day_total()
+
+    assert main(["spend", "--by", "tier,month", "--json"]) == 0
+    by_tier = {(r["tier"], r["month"]): r["cost_usd"] for r in json.loads(capsys.readouterr().out)}
+    assert by_tier[("self_hosted", "2026-04-01")] == format(exp["scout_total"] + exp["qwen_total"], "f")
+    assert by_tier[("closed_api", "2025-09-01")] == format(rnd(Decimal("2.94")), "f")
+
+    assert main(["spend", "--by", "workload,colour"]) == 2
+    assert "workload, team, tier, provider, model, day, month" in capsys.readouterr().err
+    assert main(["spend", "--from", "14/04/2026"]) == 2
+    assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_spend_without_a_warehouse_says_to_run_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(tmp_path / "absent.duckdb"))
+    assert main(["spend"]) == 2
+    assert "run `tierwise run` first" in capsys.readouterr().err
+
+
+# --- partitions and a LiteLLM import on a small warehouse ----------------------------------------
+
+
+def test_partition_window_replaces_exactly_its_days_and_imports_reprice_from_their_date(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    d1, d2 = date(2026, 6, 10), date(2026, 6, 11)
+
+    def gpt(con: duckdb.DuckDBPyConnection, event_id: str, when: str, inp: int, out: int) -> None:
+        add_event(
+            con,
+            event_id,
+            when,
+            "closed_api",
+            "openai",
+            "gpt-5.4",
+            "agent",
+            "platform",
+            input_tokens=inp,
+            output_tokens=out,
+        )
+
+    def daily() -> dict[date, Decimal]:
+        return dict(query(warehouse, "select day, sum(cost_usd) from spend_daily group by day"))
+
+    con = connect(warehouse)
+    gpt(con, "e1", "2026-06-10 23:59:59", 1_000, 1_000)
+    gpt(con, "e2", "2026-06-11 00:00:00", 1_000, 1_000)
+    con.close()
+    seed_1k_1k = 1_000 * GPT54["in"] + 1_000 * GPT54["out"]
+    assert seed_1k_1k == Decimal("0.0175")
+
+    build(warehouse, tmp_path)
+    assert daily() == {d1: seed_1k_1k, d2: seed_1k_1k}
+    build(warehouse, tmp_path)  # a second full build replaces, never duplicates
+    assert daily() == {d1: seed_1k_1k, d2: seed_1k_1k}
+    assert query(warehouse, "select count(*) from priced_requests") == [(2,)]
+
+    # late rows for both days; rebuild only June 10th
+    con = connect(warehouse)
+    gpt(con, "e3-late", "2026-06-10 12:00:00", 2_000, 0)
+    gpt(con, "e4-not-rebuilt", "2026-06-11 12:00:00", 4_000, 0)
+    con.close()
+    build(warehouse, tmp_path, window_vars(d1, d2))
+    late = 2_000 * GPT54["in"]
+    assert daily() == {d1: seed_1k_1k + late, d2: seed_1k_1k}  # June 11th untouched
+    assert query(warehouse, "select event_id from priced_requests order by 1") == [("e1",), ("e2",), ("e3-late",)]
+    # the month is recomputed whole from the daily rows
+    assert query(warehouse, "select month, cost_usd from spend_monthly") == [(date(2026, 6, 1), 2 * seed_1k_1k + late)]
+
+    # LiteLLM prices gpt-5.4 at $4 / $20 per 1M from June 11th: the seed's older row loses from then on
+    litellm = tmp_path / "litellm.json"
+    litellm.write_text(
+        json.dumps(
+            {
+                "sample_spec": {"mode": "one of: chat, embedding"},
+                "gpt-5.4": {
+                    "litellm_provider": "openai",
+                    "mode": "chat",
+                    "input_cost_per_token": 4e-06,
+                    "output_cost_per_token": 2e-05,
+                },
+                "text-embedding-3-small": {
+                    "litellm_provider": "openai",
+                    "mode": "embedding",
+                    "input_cost_per_token": 2e-08,
+                    "output_cost_per_token": 0,
+                },
+            }
+        )
+    )
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(warehouse))
+    assert main(["prices", "import", "litellm", str(litellm), "--effective-from", d2.isoformat()]) == 0
+    printed = capsys.readouterr().out
+    assert "imported 1 prices" in printed and "skipped 2 entries" in printed
+    build(warehouse, tmp_path)
+    imported_in, imported_out = per_m("4"), per_m("20")
+    assert daily() == {
+        d1: seed_1k_1k + late,  # before the effective date: still the seed
+        d2: (1_000 * imported_in + 1_000 * imported_out) + 4_000 * imported_in,
+    }
+    assert dict(query(warehouse, "select event_id, price_source from priced_requests")) == {
+        "e1": "seed",
+        "e2": "litellm_import",
+        "e3-late": "seed",
+        "e4-not-rebuilt": "litellm_import",
+    }

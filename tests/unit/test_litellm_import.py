@@ -1,0 +1,207 @@
+"""LiteLLM price import: which entries become prices, how keys map to (provider, model), exactness."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tierwise import prices
+from tierwise.cli import main
+from tierwise.errors import TierwiseError
+from tierwise.home import Home
+
+FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "litellm_prices_sample.json"
+
+
+@pytest.fixture
+def home(tw_home: Home, monkeypatch: pytest.MonkeyPatch) -> Home:
+    """tw_home with TIERWISE_WAREHOUSE pointing into it (another module may have set it process-wide)."""
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(tw_home.warehouse))
+    return tw_home
+
+
+def by_id(result: prices.ParseResult) -> dict[tuple[str, str], prices.ImportedPrice]:
+    return {(p.provider, p.model): p for p in result.prices}
+
+
+def test_fixture_counts_every_skip_by_reason() -> None:
+    result = prices.load_litellm_file(FIXTURE)
+    assert len(result.prices) == 14
+    assert dict(result.skipped) == {
+        "sample_spec": 1,
+        "not_chat": 4,  # embedding, image_generation, audio_transcription, rerank
+        "no_mode": 1,
+        "no_provider": 1,
+        "no_token_price": 1,  # a completion model priced per second
+        "bad_price": 3,  # negative, finer than 1e-12, the text "free"
+        "duplicate": 1,  # openai/gpt-5.4 after gpt-5.4
+    }
+    assert result.skipped_total == 12
+    # every key of the file is either imported or counted
+    assert len(result.prices) + result.skipped_total == len(json.loads(FIXTURE.read_text()))
+
+
+def test_only_chat_completion_and_responses_modes_are_imported() -> None:
+    modes = {p.mode for p in prices.load_litellm_file(FIXTURE).prices}
+    assert modes == {"chat", "completion", "responses"}
+
+
+def test_key_prefix_equal_to_provider_is_stripped_others_kept() -> None:
+    ids = by_id(prices.load_litellm_file(FIXTURE))
+    assert ("openai", "gpt-5.4") in ids  # no prefix: model of its litellm_provider
+    assert ("gemini", "gemini-3.1-pro") in ids  # gemini/ prefix of provider gemini
+    assert ("vertex_ai-language-models", "gemini-3.1-pro") in ids  # same model, other provider
+    assert ("groq", "llama-4-scout") in ids
+    assert ("together_ai", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8") in ids  # only the first / splits
+    assert ("fireworks_ai", "accounts/fireworks/models/deepseek-v3p2") in ids
+    assert ("openrouter", "openai/gpt-5.4") in ids
+    # a prefix that is not the provider stays part of the model id
+    assert ("vertex_ai-anthropic_models", "vertex_ai/claude-sonnet-4-6") in ids
+    assert ("text-completion-openai", "gpt-3.5-turbo-instruct") in ids
+
+
+def test_first_key_wins_for_a_duplicate_model() -> None:
+    gpt = by_id(prices.load_litellm_file(FIXTURE))[("openai", "gpt-5.4")]
+    assert gpt.source_key == "gpt-5.4"
+    assert gpt.prices["input_cost_per_token"] == Decimal("0.0000025")
+
+
+def test_all_seven_price_fields_map_and_missing_ones_are_none() -> None:
+    ids = by_id(prices.load_litellm_file(FIXTURE))
+    sonnet = ids[("anthropic", "claude-sonnet-4-6")].prices
+    assert sonnet == {
+        "input_cost_per_token": Decimal("0.000003"),
+        "cache_read_cost_per_token": Decimal("0.0000003"),
+        "cache_creation_cost_per_token": Decimal("0.00000375"),
+        "output_cost_per_token": Decimal("0.000015"),
+        "reasoning_cost_per_token": None,
+        "batch_input_cost_per_token": Decimal("0.0000015"),
+        "batch_output_cost_per_token": Decimal("0.0000075"),
+    }
+    assert ids[("gemini", "gemini-3.1-pro")].prices["reasoning_cost_per_token"] == Decimal("0.000012")
+
+
+def test_prices_are_exact_decimals_not_float_approximations() -> None:
+    # 1.1e-07 has no exact binary float; Decimal(1.1e-07) would be 1.0999999999999999e-07-ish
+    trap = by_id(prices.load_litellm_file(FIXTURE))[("groq", "float-trap")].prices
+    assert trap["input_cost_per_token"] == Decimal("0.00000011")
+    assert trap["output_cost_per_token"] == Decimal("0.00000033")
+    assert trap["cache_read_cost_per_token"] == Decimal("0.0000001")
+    assert trap["input_cost_per_token"] * 3 == Decimal("0.00000033")
+    assert Decimal(1.1e-07) != Decimal("0.00000011")  # the trap is real
+    # a document built in Python with floats is read through their text too
+    parsed = prices.parse_litellm(
+        {"m": {"litellm_provider": "p", "mode": "chat", "input_cost_per_token": 1.1e-07, "output_cost_per_token": 0.3}}
+    )
+    assert parsed.prices[0].prices["input_cost_per_token"] == Decimal("0.00000011")
+    assert parsed.prices[0].prices["output_cost_per_token"] == Decimal("0.3")
+
+
+@pytest.mark.parametrize(
+    ("value", "ok"),
+    [
+        (True, False),
+        (float("nan"), False),
+        (float("inf"), False),
+        (-0.000001, False),
+        ("1e-13", False),  # finer than DECIMAL(38,12)
+        ("abc", False),
+        (None, False),  # a missing required price
+        ("0.000002", True),
+        (0, True),
+        (Decimal("0.000000000001"), True),
+    ],
+)
+def test_bad_input_prices_are_skipped_and_counted(value: object, ok: bool) -> None:
+    entry = {"litellm_provider": "p", "mode": "chat", "input_cost_per_token": value, "output_cost_per_token": 1e-06}
+    doc = {"m": entry}
+    result = prices.parse_litellm(doc)
+    assert (len(result.prices) == 1) is ok
+    assert result.skipped_total == (0 if ok else 1)
+
+
+def test_a_document_that_is_not_an_object_is_a_user_error(tmp_path: Path) -> None:
+    bad = tmp_path / "list.json"
+    bad.write_text("[1, 2]")
+    with pytest.raises(TierwiseError, match="JSON object"):
+        prices.load_litellm_file(bad)
+    broken = tmp_path / "broken.json"
+    broken.write_text("{")
+    with pytest.raises(TierwiseError, match="not valid JSON"):
+        prices.load_litellm_file(broken)
+
+
+def test_write_replaces_the_rows_of_the_same_date_only(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    full = prices.load_litellm_file(FIXTURE)
+    prices.write_imported_prices(con, full, date(2026, 5, 1), "a.json")
+    one = prices.parse_litellm(
+        {
+            "gpt-5.4": {
+                "litellm_provider": "openai",
+                "mode": "chat",
+                "input_cost_per_token": "0.000004",
+                "output_cost_per_token": "0.00002",
+            }
+        }
+    )
+    prices.write_imported_prices(con, one, date(2026, 6, 1), "b.json")
+    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
+    # importing again for May replaces May's rows and leaves June's alone
+    prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json")
+    rows = con.execute(
+        "select valid_from, model, input_cost_per_token::varchar, valid_to, source_file "
+        "from raw.imported_prices order by valid_from"
+    ).fetchall()
+    assert rows == [
+        (datetime(2026, 5, 1), "gpt-5.4", "0.000004000000", None, "c.json"),
+        (datetime(2026, 6, 1), "gpt-5.4", "0.000004000000", None, "b.json"),
+    ]
+
+
+def test_stored_prices_keep_every_digit(tmp_path: Path) -> None:
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    prices.write_imported_prices(con, prices.load_litellm_file(FIXTURE), date(2026, 5, 1), None)
+    got = con.execute(
+        "select input_cost_per_token, cache_read_cost_per_token, output_cost_per_token "
+        "from raw.imported_prices where provider = 'groq' and model = 'float-trap'"
+    ).fetchone()
+    assert got == (Decimal("0.000000110000"), Decimal("0.000000100000"), Decimal("0.000000330000"))
+
+
+def test_cli_imports_and_prints_counts(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["prices", "import", "litellm", str(FIXTURE), "--effective-from", "2026-05-01"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "imported 14 prices effective 2026-05-01" in out
+    assert "skipped 12 entries" in out and "4 not_chat" in out and "1 sample_spec" in out
+    con = duckdb.connect(str(home.warehouse), read_only=True)
+    assert con.execute("select count(*), min(valid_from) from raw.imported_prices").fetchone() == (
+        14,
+        datetime(2026, 5, 1),
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--effective-from", "May 1st"], "--effective-from 'May 1st' is not a date"),
+        (["--effective-from", "2026-02-30"], "is not a date"),
+    ],
+)
+def test_cli_rejects_bad_dates(home: Home, capsys: pytest.CaptureFixture[str], argv: list[str], message: str) -> None:
+    code = main(["prices", "import", "litellm", str(FIXTURE), *argv])
+    assert code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_cli_missing_file_is_one_line(home: Home, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["prices", "import", "litellm", str(home.root / "nope.json"), "--effective-from", "2026-05-01"])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.strip().count("\n") == 0 and "no such price file" in err
