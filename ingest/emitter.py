@@ -521,7 +521,9 @@ class TelemetryEmitter:
             exc = state.outcome.exception() if state.outcome else None
             (log.warning if first else log.debug)(
                 "cannot reach Kafka at %s (%s); retrying in %.1fs",
-                self.bootstrap, _one_line(exc) if exc else "?", state.upcoming_sleep,
+                self.bootstrap,
+                _one_line(exc) if exc else "?",
+                state.upcoming_sleep,
             )
 
         retrying = Retrying(

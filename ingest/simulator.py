@@ -379,8 +379,20 @@ class Simulator:
                         if shadow_on and not is_batch and rng.random() < w.shadow_rate:
                             assert w.shadow is not None
                             lag = rng.uniform(0.5, 5.0)
-                            records.append((ts + lag, self._usage(ts + lag, w, w.shadow, batch=False, burst=burst,
-                                                                  shadow=True, deployment=w.shadow_deployment)))
+                            records.append(
+                                (
+                                    ts + lag,
+                                    self._usage(
+                                        ts + lag,
+                                        w,
+                                        w.shadow,
+                                        batch=False,
+                                        burst=burst,
+                                        shadow=True,
+                                        deployment=w.shadow_deployment,
+                                    ),
+                                )
+                            )
                         for when, event in records:
                             seq += 1
                             rec = SimRecord("usage", w.name.encode(), orjson.dumps(event))

@@ -5,10 +5,13 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import duckdb
 import pytest
+from kafka import KafkaAdminClient
+from kafka.errors import CoordinatorNotAvailableError
 
 from ingest.lake import import_lake, next_offset_on_disk
 from ingest.warehouse import connect
@@ -26,12 +29,25 @@ def test_two_workers_share_partitions_and_land_each_event_once(
     values += [b"not json", encode(usage_event(n + 1, input_tokens=-1))]
     values += [encode(usage_event(i, workload=f"wl-{i % 9}")) for i in range(0, 300)]  # resends
     keys = [f"wl-{i % 9}".encode() for i in range(n)] + [b"wl-0", b"wl-0"] + [f"wl-{i % 9}".encode() for i in range(300)]
-    produce(kafka_bootstrap, topic, values, keys=keys)
     home = tmp_path / "home"
+    group = f"g-{topic}"
     env = dict(os.environ, TIERWISE_HOME=str(home), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap)
-    cmd = [sys.executable, "-m", "tierwise.cli", "worker", "--topic", topic, "--group", f"g-{topic}",
-           "--batch-size", "4000", "--idle-exit", "6"]  # fmt: skip
+    cmd = [sys.executable, "-m", "tierwise.cli", "worker", "--topic", topic, "--group", group,
+           "--batch-size", "4000", "--idle-exit", "10"]  # fmt: skip
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
+    # Produce only once both workers are members of the group, so the group splits the partitions.
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            info = admin.describe_groups([group]).get(group, {})
+        except CoordinatorNotAvailableError:  # the group does not exist yet
+            info = {}
+        if info.get("group_state") == "Stable" and len(info.get("members", [])) == 2:
+            break
+        time.sleep(0.2)
+    admin.close()
+    produce(kafka_bootstrap, topic, values, keys=keys)
     outs = [p.communicate(timeout=300)[0].decode() for p in procs]
     assert [p.returncode for p in procs] == [0, 0], outs
     # Both processes took part (the group split the partitions between them).

@@ -193,3 +193,19 @@ def test_strict_emitter_raises_on_an_invalid_event(tmp_path: Path) -> None:
         assert info.value.field == "output_tokens"
     finally:
         emitter.close(timeout=2)
+
+
+def test_a_full_queue_spills_on_the_callers_thread_without_losing_order(tmp_path: Path) -> None:
+    events = [usage_event(i) for i in range(3000)]
+    emitter = TelemetryEmitter(unreachable(), spill_dir=tmp_path, connect_grace_s=0.0, queue_size=8)
+    try:
+        for e in events:
+            assert emitter.emit(e)
+        wait_for(lambda: emitter.stats().spilled == len(events))
+    finally:
+        emitter.close(timeout=5)
+    assert emitter.stats().dropped == 0
+    leftover = SpillStore(tmp_path)
+    ids = [json.loads(line)["event_id"] for line in drain(leftover, max_records=5000)]
+    leftover.close()
+    assert ids == [e["event_id"] for e in events]

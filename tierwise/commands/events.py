@@ -147,24 +147,38 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
 
 @click.command()
 @click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True)
-@click.option("--start", type=click.DateTime(["%Y-%m-%d"]), default=None,
-              help="First simulated day (UTC). Default: --days before today; give it for reproducible output.")
-@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Average requests/s on the first day.")
-@click.option("--tokens-per-day", type=click.FloatRange(min=0, min_open=True), default=None,
-              help="Fleet tokens on the first day (default 100M). With --rate too, request sizes scale to match.")
+@click.option(
+    "--start",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="First simulated day (UTC). Default: --days before today; give it for reproducible output.",
+)
+@click.option(
+    "--rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Average requests/s on the first day."
+)
+@click.option(
+    "--tokens-per-day",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Fleet tokens on the first day (default 100M). With --rate too, request sizes scale to match.",
+)
 @click.option("--seed", type=int, default=42, show_default=True)
 @click.option("--dup-rate", type=click.FloatRange(0, 1), default=0.01, show_default=True)
 @click.option("--late-rate", type=click.FloatRange(0, 1), default=0.02, show_default=True)
 @click.option("--bad-rate", type=click.FloatRange(0, 1), default=0.002, show_default=True)
-@click.option("--gpu-interval", type=click.IntRange(1, 60), default=5, show_default=True,
-              help="Minutes between GPU heartbeats.")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write JSON Lines here instead of sending to Kafka.")
+@click.option(
+    "--gpu-interval", type=click.IntRange(1, 60), default=5, show_default=True, help="Minutes between GPU heartbeats."
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Write JSON Lines here instead of sending to Kafka.",
+)
 @click.option("--compression", type=click.Choice(["gzip", "none"]), default="gzip", show_default=True)
 @click.option("--topic", default=USAGE_TOPIC, show_default=True)
 @click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
-def simulate(days: int, start: datetime | None, rate: float | None, tokens_per_day: float | None, seed: int,
+def simulate(days: int, start: datetime | str | None, rate: float | None, tokens_per_day: float | None, seed: int,
              dup_rate: float, late_rate: float, bad_rate: float, gpu_interval: int, out: Path | None,
              compression: str, topic: str, gpu_topic: str) -> None:  # fmt: skip
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
@@ -172,7 +186,7 @@ def simulate(days: int, start: datetime | None, rate: float | None, tokens_per_d
     from ingest.topics import ensure_topics
 
     cfg = SimConfig(
-        days=days, start=start.date() if start else None, rate=rate, tokens_per_day=tokens_per_day, seed=seed,
+        days=days, start=_as_date(start), rate=rate, tokens_per_day=tokens_per_day, seed=seed,
         dup_rate=dup_rate, late_rate=late_rate, bad_rate=bad_rate, gpu_interval_min=gpu_interval,
     )  # fmt: skip
     first: date = cfg.resolved_start()
@@ -195,6 +209,18 @@ def simulate(days: int, start: datetime | None, rate: float | None, tokens_per_d
     click.echo(f"{summary.total} messages to {where} in {summary.seconds:.1f}s ({rate_s:,.0f}/s): "
                f"{summary.usage} usage (incl. {summary.dup} duplicates, {summary.late} late), "
                f"{summary.gpu} GPU heartbeats, {summary.bad} malformed")  # fmt: skip
+
+
+def _as_date(value: datetime | date | str | None) -> date | None:
+    """--start as parsed by click, or as passed by `ctx.invoke` (which skips conversion: a str)."""
+    if value is None or type(value) is date:
+        return value
+    if isinstance(value, datetime):
+        return value.date()
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise TierwiseError(f"--start must be a date like 2026-03-01, got {value!r}") from None
 
 
 COMMANDS: list[click.Command] = [emit, replay, simulate]
