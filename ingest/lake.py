@@ -204,7 +204,7 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE tw_lake AS
+            """CREATE OR REPLACE TEMP TABLE tw_lake AS
             SELECT * FROM read_parquet(?)
             QUALIFY row_number() OVER (PARTITION BY kafka_partition, kafka_offset ORDER BY kafka_offset) = 1""",
             [new],

@@ -24,8 +24,8 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
-from ingest.dlq import dlq_headers
 
+from ingest.dlq import dlq_headers
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS
 from schemas import ContractError, parse_gpu, parse_usage, strip_content
