@@ -110,6 +110,7 @@ class TelemetryEmitter:
         *,
         strict: bool = False,
         queue_size: int = 100_000,
+        block_when_full: bool = False,
         max_in_flight: int = 20_000,
         stall_timeout_s: float = 3.0,
         connect_grace_s: float = 2.0,
@@ -127,6 +128,8 @@ class TelemetryEmitter:
         self.topic, self.gpu_topic = topic, gpu_topic
         self.strict = strict
         self._queue_size = queue_size
+        # Batch tools (replay) would rather wait for room than spill a file they could simply re-read.
+        self._block = block_when_full
         self._max_in_flight = max_in_flight
         self._stall_s = stall_timeout_s
         self._grace_s = connect_grace_s
@@ -200,6 +203,8 @@ class TelemetryEmitter:
                     raise RuntimeError("emit() after close()")
                 log.error("emit() after close(): event %s dropped", _event_id_of(item))
                 return False
+            while self._block and len(self._queue) >= self._queue_size and not self._closing:
+                self._cond.wait(0.1)
             item = item._replace(seq=self._seq)
             self._seq += 1
             if len(self._queue) < self._queue_size:
@@ -569,9 +574,7 @@ class TelemetryEmitter:
 
     # flush and close --------------------------------------------------------------------------
     def _drained(self) -> bool:
-        return (
-            not self._queue and not self._unacked and not self._failed and self._replay is None and not self._spilling
-        )
+        return not self._queue and not self._unacked and not self._failed and self._replay is None and not self._spilling
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait until every accepted event is acknowledged by Kafka (spill included).
@@ -631,6 +634,7 @@ class TelemetryEmitter:
                 self._queue.clear()
                 rep, self._replay = self._replay, None
                 producer, self._producer = self._producer, None
+                self._closed = True  # from here on the connector closes what it builds
             if rep is not None:
                 if rep.outstanding == 0 and not rep.retry:
                     self._finish_chunk(rep)
@@ -650,9 +654,8 @@ class TelemetryEmitter:
             except OSError as exc:
                 log.error("closing the spill in %s failed: %s", self.spill_dir, exc)
         if producer is not None:
-            _close_producer(producer)
+            close_producer(producer)
         with self._lock:
-            self._closed = True
             self._cond.notify_all()
 
     def stats(self) -> EmitterStats:
@@ -679,7 +682,8 @@ class TelemetryEmitter:
         self.close()
 
 
-def _close_producer(producer: Any) -> None:
+def close_producer(producer: Any) -> None:
+    """Close a kafka-python producer without hanging or raising when the broker is away."""
     from kafka.errors import KafkaTimeoutError
 
     try:
@@ -714,9 +718,7 @@ def _default_bootstrap(home: Any) -> str:
 
     address = external_bootstrap() or LocalBroker(home).bootstrap()
     if address is None:
-        raise TierwiseError(
-            f"no Kafka address known for {home.root}: run `tierwise kafka up`, or set KAFKA_BOOTSTRAP_SERVERS"
-        )
+        raise TierwiseError(f"no Kafka address known for {home.root}: run `tierwise kafka up`, or set KAFKA_BOOTSTRAP_SERVERS")
     return address
 
 

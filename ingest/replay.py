@@ -24,6 +24,7 @@ from typing import Any
 import orjson
 
 from ingest.dlq import dlq_headers
+from ingest.emitter import close_producer
 from tierwise.errors import TierwiseError
 
 FORMATS = ("auto", "jsonl", "csv", "otlp")
@@ -242,13 +243,25 @@ class DeadLetters:
         self.sent = 0
 
     def send(self, record: Record, exc: Exception, gpu: bool, file: str) -> None:
+        from kafka.errors import KafkaError
+
+        topic = self.gpu_dlq if gpu else self.usage_dlq
         headers = dlq_headers(type(exc).__name__, f"{file}:{record.line}: {exc}", stage=STAGE, source=SOURCE)
-        self._producer.send(self.gpu_dlq if gpu else self.usage_dlq, value=record.raw or b"{}", headers=headers)
+        try:
+            self._producer.send(topic, value=record.raw or b"{}", headers=headers)
+        except KafkaError as err:
+            raise TierwiseError(f"cannot dead-letter to {topic}: {type(err).__name__}: {err}") from None
         self.sent += 1
 
     def close(self, timeout: float = 30.0) -> None:
-        self._producer.flush(timeout)
-        self._producer.close(timeout)
+        from kafka.errors import KafkaError
+
+        try:
+            self._producer.flush(timeout)
+        except KafkaError as err:
+            raise TierwiseError(f"dead letters not acknowledged within {timeout:.0f}s: {err}") from None
+        finally:
+            close_producer(self._producer)
 
 
 def replay_files(
@@ -304,9 +317,7 @@ class _progress:
             return None
         from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
-        self._bar = Progress(
-            TextColumn("replaying"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True
-        )
+        self._bar = Progress(TextColumn("replaying"), BarColumn(), DownloadColumn(), TimeRemainingColumn(), transient=True)
         self._bar.start()
         task = self._bar.add_task("replay", total=self.total)
         bar = self._bar

@@ -31,7 +31,8 @@ def test_two_workers_share_partitions_and_land_each_event_once(
     keys = [f"wl-{i % 9}".encode() for i in range(n)] + [b"wl-0", b"wl-0"] + [f"wl-{i % 9}".encode() for i in range(300)]
     home = tmp_path / "home"
     group = f"g-{topic}"
-    env = dict(os.environ, TIERWISE_HOME=str(home), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap)
+    env = dict(os.environ, TIERWISE_HOME=str(home), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+               TIERWISE_WAREHOUSE=str(home / "warehouse.duckdb"))
     cmd = [sys.executable, "-m", "tierwise.cli", "worker", "--topic", topic, "--group", group,
            "--batch-size", "4000", "--idle-exit", "10"]  # fmt: skip
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]

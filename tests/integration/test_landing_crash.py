@@ -29,7 +29,7 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(
     values += [encode(usage_event(i)) for i in range(0, EVENTS, 50)]
     produce(kafka_bootstrap, topic, values)
     env = dict(os.environ, TIERWISE_HOME=str(tmp_path / "home"), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               TIERWISE_TOPIC_PREFIX=topic_prefix)  # fmt: skip
+               TIERWISE_TOPIC_PREFIX=topic_prefix, TIERWISE_WAREHOUSE=str(tmp_path / "home" / "warehouse.duckdb"))
     cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "2000"]
     rng = random.Random(20261128)
     kills = 0

@@ -124,7 +124,9 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
         if not path.is_file():
             raise TierwiseError(f"cannot replay {path}: no such file")
     home, bootstrap = _connect(_timeout())
-    emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
+    # A bounded queue that blocks the reader keeps memory flat for files of any size.
+    emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill, queue_size=10_000,
+                               block_when_full=True)  # fmt: skip
     dead = None if no_dlq else DeadLetters(bootstrap, dlq_for(topic), dlq_for(gpu_topic))
     try:
         summary = replay_files(paths, emitter.emit, dead, fmt=fmt, keep_reasons=show,
