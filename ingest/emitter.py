@@ -286,9 +286,10 @@ class TelemetryEmitter:
 
     def _wait_for_work(self) -> None:
         with self._lock:
-            if self._queue or self._failed:
-                return
-            busy = self._spilling or self._unacked or self._replay is not None or self._closing
+            can_send = self._spilling or (self._producer is not None and len(self._unacked) < self._max_in_flight)
+            if (self._queue and can_send) or (self._failed and not self._unacked):
+                return  # progress is possible now: no waiting
+            busy = self._queue or self._spilling or self._unacked or self._replay is not None or self._closing
             self._idle = True
             self._cond.wait(0.05 if busy else 0.5)
             self._idle = False
@@ -361,8 +362,8 @@ class TelemetryEmitter:
             if self._unacked.pop(seq, None) is not None:
                 self._sent += 1
                 self._stalled_logged = False
-                if not self._unacked:
-                    self._cond.notify_all()
+                if not self._unacked or len(self._unacked) == self._max_in_flight - 1:
+                    self._cond.notify_all()  # flush() waiters, or the sender waiting for room
 
     def _on_fail(self, seq: int, exc: BaseException) -> None:
         with self._lock:

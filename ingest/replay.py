@@ -79,7 +79,7 @@ class ReplaySummary:
 def detect_format(path: Path, fmt: str = "auto") -> str:
     if fmt != "auto":
         return fmt
-    if path.suffix.lower() in (".csv", ".tsv"):
+    if path.suffix.lower() == ".csv":
         return "csv"
     if path.suffix.lower() == ".json":
         # One line that is a whole JSON value means JSON Lines; otherwise a pretty-printed document.

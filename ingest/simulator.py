@@ -483,9 +483,7 @@ def write_jsonl(cfg: SimConfig, path: str) -> SimSummary:
     return summary
 
 
-def send_to_kafka(
-    cfg: SimConfig, bootstrap: str, topic: str, gpu_topic: str, compression: str | None = "gzip"
-) -> SimSummary:
+def send_to_kafka(cfg: SimConfig, bootstrap: str, topic: str, gpu_topic: str, compression: str | None = "gzip") -> SimSummary:
     """Produce the period as fast as the client allows: large batches, a short linger, no per-event
     validation (bad messages go as raw bytes on purpose, for landing's dead-letter path)."""
     import time

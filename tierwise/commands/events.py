@@ -155,9 +155,7 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
     default=None,
     help="First simulated day (UTC). Default: --days before today; give it for reproducible output.",
 )
-@click.option(
-    "--rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Average requests/s on the first day."
-)
+@click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Average requests/s on the first day.")
 @click.option(
     "--tokens-per-day",
     type=click.FloatRange(min=0, min_open=True),
