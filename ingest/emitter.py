@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
+from ingest.kafka_clients import reliable_producer
 from ingest.spill import Chunk, SpillStore, Writer
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
 
@@ -134,11 +135,9 @@ class TelemetryEmitter:
         self._stall_s = stall_timeout_s
         self._grace_s = connect_grace_s
         self._replay_chunk = replay_chunk
+        self._client_id = client_id
+        # acks='all' and idempotence are forced by reliable_producer, whatever producer_config says.
         self._producer_config: dict[str, Any] = {
-            "bootstrap_servers": self.bootstrap,
-            "client_id": client_id,
-            "acks": "all",
-            "enable_idempotence": True,
             "linger_ms": linger_ms,
             "compression_type": compression_type,
             "batch_size": 64 * 1024,
@@ -555,10 +554,9 @@ class TelemetryEmitter:
         atexit.register(self._atexit)
 
     def _make_producer(self) -> Any:
-        from kafka import KafkaProducer
         from kafka.errors import KafkaTimeoutError
 
-        producer = KafkaProducer(**self._producer_config)
+        producer = reliable_producer(self.bootstrap, self._client_id, **self._producer_config)
         try:
             for topic in (self.topic, self.gpu_topic):
                 # Load metadata now, so a send never blocks on it and a missing topic is named.

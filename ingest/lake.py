@@ -28,9 +28,17 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.landing import BatchDecoder, Rejected, contract_for_topic, dead_letter
+from ingest.landing import (
+    BatchDecoder,
+    DeadLetterSender,
+    Rejected,
+    contract_for_topic,
+    insert_new_rows,
+    mirror_offsets,
+    record_batch,
+)
 from ingest.topics import dlq_for
-from ingest.warehouse import RAW_SCHEMA
+from ingest.warehouse import RAW_SCHEMA, transaction
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +92,7 @@ class LakeWorker:
         self.decoder = BatchDecoder(contract_for_topic(topic), topic)
         self.buffers: dict[int, list[Any]] = {}
         self.stats = WorkerStats()
-        self._producer: Any = None
+        self.dead_letters = DeadLetterSender(bootstrap, topic, dlq_for(topic), source=group)
         self._consumer: Any = None
 
     def _flush(self, partition: int) -> None:
@@ -97,28 +105,14 @@ class LakeWorker:
         d = partition_dir(self.lake, self.topic, partition)
         d.mkdir(parents=True, exist_ok=True)
         if rejected:
-            if self._producer is None:
-                from kafka import KafkaProducer
-
-                self._producer = KafkaProducer(bootstrap_servers=self.bootstrap, acks="all", enable_idempotence=True,
-                                               linger_ms=5, max_request_size=8 * 1024 * 1024)  # fmt: skip
-            dead_letter(self._producer, self.topic, dlq_for(self.topic), rejected, source=self.group)
+            self.dead_letters.send(rejected)
             _atomic_write(_rejects_table(rejected), d / f"{first:020d}-{last:020d}.rejected")
         # Written last: its existence is what marks the range as done.
         _atomic_write(table, d / f"{first:020d}-{last:020d}.parquet")
         self.stats.files += 1
         self.stats.rows += table.num_rows
         self.stats.rejected += len(rejected)
-        self._mirror(partition, last + 1)
-
-    def _mirror(self, partition: int, next_offset: int) -> None:
-        from kafka import TopicPartition
-        from kafka.structs import OffsetAndMetadata
-
-        try:
-            self._consumer.commit({TopicPartition(self.topic, partition): OffsetAndMetadata(next_offset, "", -1)})
-        except Exception as exc:  # monitoring only; the files are the truth
-            log.warning("offset mirror failed for %s/%s: %s", self.topic, partition, exc)
+        mirror_offsets(self._consumer, self.topic, {partition: last + 1})
 
     def run(self, max_seconds: float | None = None) -> WorkerStats:
         from kafka import KafkaConsumer, TopicPartition
@@ -172,8 +166,7 @@ class LakeWorker:
             for p in list(self.buffers):
                 self._flush(p)
             self._consumer.close(autocommit=False)
-            if self._producer is not None:
-                self._producer.close(timeout=10)
+            self.dead_letters.close()
         return self.stats
 
 
@@ -201,8 +194,8 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
     rejects = [f[: -len(".parquet")] + ".rejected" for f in new if Path(f[: -len(".parquet")] + ".rejected").exists()]
     now = datetime.now(UTC).replace(tzinfo=None)
     target = f"{RAW_SCHEMA}.{contract.table}"
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
+        # A zombie worker may have written an overlapping range: one row per Kafka offset.
         con.execute(
             """CREATE OR REPLACE TEMP TABLE tw_lake AS
             SELECT * FROM read_parquet(?)
@@ -210,28 +203,17 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
             [new],
         )
         total = con.execute("SELECT count(*) FROM tw_lake").fetchone()[0]  # type: ignore[index]
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE tw_new AS
-            SELECT b.* FROM (SELECT * FROM tw_lake QUALIFY row_number() OVER (
-                PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) = 1) b
-            ANTI JOIN {target} t ON b.event_id = t.event_id"""
-        )
-        landed = con.execute("SELECT count(*) FROM tw_new").fetchone()[0]  # type: ignore[index]
-        con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM tw_new")
-        con.execute(
-            f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d SELECT ?, event_date, ?, count(*) FROM tw_new GROUP BY 2
-            ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since""",
-            [topic, now],
-        )
+        landed, _ = insert_new_rows(con, "tw_lake", target, topic, now)
         n_rejected = 0
         if rejects:
-            n_rejected = con.execute(
-                f"""INSERT INTO {RAW_SCHEMA}.rejected_events
-                SELECT ?, kafka_partition, kafka_offset, raw_key, raw_value, error_class, reason, ?
-                FROM read_parquet(?) ON CONFLICT DO NOTHING RETURNING 1""",
-                [topic, now, rejects],
-            ).fetchall()
-            n_rejected = len(n_rejected)
+            n_rejected = len(
+                con.execute(
+                    f"""INSERT INTO {RAW_SCHEMA}.rejected_events
+                    SELECT ?, kafka_partition, kafka_offset, raw_key, raw_value, error_class, reason, ?
+                    FROM read_parquet(?) ON CONFLICT DO NOTHING RETURNING 1""",
+                    [topic, now, rejects],
+                ).fetchall()
+            )
         con.execute(
             f"""INSERT INTO {RAW_SCHEMA}.kafka_offsets
             SELECT 'lake', ?, kafka_partition, max(kafka_offset) + 1, ? FROM tw_lake GROUP BY kafka_partition
@@ -240,15 +222,7 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
             [topic, now],
         )
         con.executemany(f"INSERT INTO {RAW_SCHEMA}.lake_files VALUES (?, ?, ?)", [[f, topic, now] for f in new])
-        duplicates = int(total) - int(landed)
-        con.execute(
-            f"INSERT INTO {RAW_SCHEMA}.landing_batches VALUES (?, ?, ?, ?, ?, 0, ?)",
-            [uuid.uuid4().hex, topic, landed, duplicates, n_rejected, now],
-        )
-        con.execute("DROP TABLE tw_new")
+        duplicates = int(total) - landed
+        record_batch(con, topic, landed, duplicates, n_rejected, 0, now)
         con.execute("DROP TABLE tw_lake")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
-    return {"files": len(new), "landed": int(landed), "duplicates": duplicates, "rejected": n_rejected}
+    return {"files": len(new), "landed": landed, "duplicates": duplicates, "rejected": n_rejected}

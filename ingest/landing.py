@@ -12,7 +12,6 @@ they are never read back for correctness.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
@@ -26,9 +25,10 @@ import duckdb
 import pyarrow as pa
 
 from ingest.dlq import dlq_headers
+from ingest.kafka_clients import reliable_producer
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
-from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS
-from schemas import ContractError, parse_gpu, parse_usage, strip_content
+from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS, transaction
+from schemas import ContractError, parse_gpu, parse_usage, scrub_raw
 
 log = logging.getLogger(__name__)
 
@@ -123,22 +123,6 @@ def _classify(exc: Exception) -> str:
     return type(exc).__name__
 
 
-def _without_content(value: bytes) -> bytes:
-    """A rejected event is kept for repair, but never with prompt or completion text in it.
-
-    JSON objects lose their content fields; bytes that are not a JSON object are kept as they are
-    (nothing in them can be told apart as content).
-    """
-    try:
-        doc = json.loads(value)
-    except (ValueError, UnicodeDecodeError):
-        return value
-    if not isinstance(doc, dict):
-        return value
-    clean, dropped = strip_content(doc)
-    return json.dumps(clean).encode() if dropped else value
-
-
 class BatchDecoder:
     """Turns a batch of Kafka records into an Arrow table of rows plus the rejected records."""
 
@@ -160,7 +144,7 @@ class BatchDecoder:
                 continue
             if len(value) > self.max_event_bytes:
                 rejected.append(
-                    Rejected(rec.partition, rec.offset, rec.key, _without_content(value), "oversized",
+                    Rejected(rec.partition, rec.offset, rec.key, scrub_raw(value), "oversized",
                              f"message of {len(value)} bytes exceeds the {self.max_event_bytes}-byte limit")
                 )  # fmt: skip
                 continue
@@ -168,12 +152,11 @@ class BatchDecoder:
                 row = parse(value).to_row()
             except (ContractError, ValueError, TypeError) as exc:
                 rejected.append(
-                    Rejected(rec.partition, rec.offset, rec.key, _without_content(value), _classify(exc), str(exc))
+                    Rejected(rec.partition, rec.offset, rec.key, scrub_raw(value), _classify(exc), str(exc))
                 )
                 continue
             for c in payload_cols:
                 cols[c].append(row[c])
-            content_dropped += row.get("content_fields_dropped", 0) or 0
             cols["kafka_partition"].append(rec.partition)
             cols["kafka_offset"].append(rec.offset)
         n = len(cols["kafka_offset"])
@@ -181,8 +164,47 @@ class BatchDecoder:
         cols["landed_at"] = [landed_at] * n
         if "tags" in cols:
             cols["tags"] = [list(t.items()) if t else None for t in cols["tags"]]
+        if "content_fields_dropped" in cols:  # summed once per batch, not per row
+            content_dropped = sum(cols["content_fields_dropped"])
         table = pa.Table.from_pydict(cols, schema=self.contract.arrow_schema)
         return table, rejected, content_dropped
+
+
+def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str,
+                    at: datetime) -> tuple[int, list[date]]:  # fmt: skip
+    """Add the rows of `source` whose event_id `target` lacks, and mark their days for rebuilding.
+
+    Runs inside the caller's transaction. The first occurrence (lowest partition, offset) of an id
+    wins inside `source`; a row already in `target` wins over any newcomer. Returns the number of rows
+    added and the UTC days they belong to (late days included).
+    """
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE tw_new AS
+        SELECT b.* FROM (
+            SELECT * FROM {source}
+            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) = 1
+        ) b ANTI JOIN {target} t ON b.event_id = t.event_id"""
+    )
+    added = con.execute("SELECT count(*) FROM tw_new").fetchone()[0]  # type: ignore[index]
+    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM tw_new")
+    days = con.execute(
+        f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d
+        SELECT ?, event_date, ?, count(*) FROM tw_new GROUP BY event_date
+        ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since
+        RETURNING event_date""",
+        [topic, at],
+    ).fetchall()
+    con.execute("DROP TABLE tw_new")
+    return int(added), [d for (d,) in days]
+
+
+def record_batch(con: duckdb.DuckDBPyConnection, topic: str, landed: int, duplicates: int, rejected: int,
+                 content_dropped: int, at: datetime) -> None:  # fmt: skip
+    """One row of `raw.landing_batches`: what `tierwise status` sums per topic."""
+    con.execute(
+        f"INSERT INTO {RAW_SCHEMA}.landing_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [uuid.uuid4().hex, topic, landed, duplicates, rejected, content_dropped, at],
+    )
 
 
 class WarehouseWriter:
@@ -211,29 +233,10 @@ class WarehouseWriter:
     ) -> LandingResult:
         con = self.con
         target = f"{RAW_SCHEMA}.{self.contract.table}"
-        result = LandingResult(self.topic, batches=1, next_offsets=dict(next_offsets))
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             con.register("tw_batch", table)
-            # First occurrence (lowest partition/offset) wins inside the batch; older rows win across batches.
-            con.execute(
-                f"""CREATE OR REPLACE TEMP TABLE tw_new AS
-                SELECT b.* FROM (
-                    SELECT * FROM tw_batch
-                    QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) = 1
-                ) b ANTI JOIN {target} t ON b.event_id = t.event_id"""
-            )
+            landed, days = insert_new_rows(con, "tw_batch", target, self.topic, landed_at)
             con.unregister("tw_batch")
-            landed = con.execute("SELECT count(*) FROM tw_new").fetchone()[0]  # type: ignore[index]
-            con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM tw_new")
-            # Every day these rows belong to must be rebuilt downstream (late days included).
-            days = con.execute(
-                f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d
-                SELECT ?, event_date, ?, count(*) FROM tw_new GROUP BY event_date
-                ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since
-                RETURNING event_date""",
-                [self.topic, landed_at],
-            ).fetchall()
             if rejected:
                 con.executemany(  # rejects are rare: row-wise is fine here
                     f"""INSERT INTO {RAW_SCHEMA}.rejected_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -249,34 +252,42 @@ class WarehouseWriter:
                     [[self.consumer, self.topic, p, o, landed_at] for p, o in next_offsets.items()],
                 )
             duplicates = table.num_rows - landed
-            con.execute(
-                f"INSERT INTO {RAW_SCHEMA}.landing_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [uuid.uuid4().hex, self.topic, landed, duplicates, len(rejected), content_dropped, landed_at],
-            )
-            con.execute("DROP TABLE tw_new")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        result.landed = int(landed)
-        result.duplicates = int(duplicates)
-        result.rejected = len(rejected)
-        result.content_fields_dropped = content_dropped
-        result.days = {d for (d,) in days}
-        return result
+            record_batch(con, self.topic, landed, duplicates, len(rejected), content_dropped, landed_at)
+        return LandingResult(self.topic, landed=landed, duplicates=duplicates, rejected=len(rejected),
+                             content_fields_dropped=content_dropped, batches=1, days=set(days),
+                             next_offsets=dict(next_offsets))  # fmt: skip
 
 
-def dead_letter(producer: Any, topic: str, dlq_topic: str, rejected: list[Rejected], source: str) -> None:
-    """Send rejects to the DLQ and wait for the acks before the batch commits (at-least-once)."""
-    for r in rejected:
-        producer.send(
-            dlq_topic,
-            key=r.key,
-            value=r.value or b"",
-            headers=dlq_headers(r.error_class, r.reason, topic=topic, partition=r.partition, offset=r.offset,
-                                stage="landing", source=source),
-        )  # fmt: skip
-    producer.flush(timeout=30)
+class DeadLetterSender:
+    """Sends rejected records to a dead-letter topic; the producer is made on the first reject."""
+
+    def __init__(self, bootstrap: str, topic: str, dlq_topic: str, source: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self.dlq_topic = dlq_topic
+        self.source = source
+        self._producer: Any = None
+
+    def send(self, rejected: list[Rejected]) -> None:
+        """Send and wait for the acks, before the batch commits (at-least-once)."""
+        if not rejected:
+            return
+        if self._producer is None:
+            self._producer = reliable_producer(self.bootstrap, client_id=f"{self.source}-dlq")
+        for r in rejected:
+            self._producer.send(
+                self.dlq_topic,
+                key=r.key,
+                value=r.value or b"",
+                headers=dlq_headers(r.error_class, r.reason, topic=self.topic, partition=r.partition, offset=r.offset,
+                                    stage="landing", source=self.source),
+            )  # fmt: skip
+        self._producer.flush(timeout=30)
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.close(timeout=10)
+            self._producer = None
 
 
 class TopicLander:
@@ -294,7 +305,6 @@ class TopicLander:
         mirror_offsets: bool = True,
         idle_timeout_s: float = 60.0,
     ) -> None:
-        self.idle_timeout_s = idle_timeout_s
         self.bootstrap = bootstrap
         self.topic = topic
         self.contract = contract_for_topic(topic)
@@ -304,6 +314,7 @@ class TopicLander:
         self.decoder = BatchDecoder(self.contract, topic, max_event_bytes)
         self.writer = WarehouseWriter(con, self.contract, topic, consumer)
         self.mirror_offsets = mirror_offsets
+        self.idle_timeout_s = idle_timeout_s
 
     def _consumer(self) -> Any:
         from kafka import KafkaConsumer
@@ -321,25 +332,12 @@ class TopicLander:
             request_timeout_ms=30_000,
         )
 
-    def _producer(self) -> Any:
-        from kafka import KafkaProducer
-
-        return KafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            client_id=f"{self.consumer_name}-dlq",
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-            max_request_size=8 * 1024 * 1024,
-        )
-
-    def land(self, max_batches: int | None = None, on_batch: Callable[[LandingResult], None] | None = None) -> LandingResult:
+    def land(self, on_batch: Callable[[LandingResult], None] | None = None) -> LandingResult:
         from kafka import TopicPartition
-        from kafka.structs import OffsetAndMetadata
 
         total = LandingResult(self.topic)
         consumer = self._consumer()
-        producer = None
+        dead_letters = DeadLetterSender(self.bootstrap, self.topic, self.dlq_topic, source=self.consumer_name)
         try:
             parts = consumer.partitions_for_topic(self.topic)
             if not parts:
@@ -356,9 +354,9 @@ class TopicLander:
                 consumer.seek(tp, start)
                 position[tp.partition] = start
             pending = {tp.partition for tp in tps if position[tp.partition] < end[tp]}
-            batches = 0
-            while pending and (max_batches is None or batches < max_batches):
+            while pending:
                 records: list[Any] = []
+                next_offsets: dict[int, int] = {}
                 idle_since = time.monotonic()
                 while pending and len(records) < self.batch_size:
                     polled = consumer.poll(timeout_ms=500, max_records=self.batch_size - len(records))
@@ -383,7 +381,7 @@ class TopicLander:
                         keep = [r for r in recs if r.offset < limit] if recs[-1].offset >= limit else recs
                         if keep:
                             records.extend(keep)
-                            position[tp.partition] = keep[-1].offset + 1
+                            position[tp.partition] = next_offsets[tp.partition] = keep[-1].offset + 1
                         if position[tp.partition] >= limit or len(keep) < len(recs):
                             pending.discard(tp.partition)
                             consumer.pause(tp)
@@ -391,27 +389,25 @@ class TopicLander:
                     break
                 landed_at = datetime.now(UTC).replace(tzinfo=None)
                 table, rejected, content_dropped = self.decoder.decode(records, landed_at)
-                if rejected:
-                    producer = producer or self._producer()
-                    dead_letter(producer, self.topic, self.dlq_topic, rejected, source=self.consumer_name)
-                next_offsets = {}
-                for r in records:
-                    next_offsets[r.partition] = r.offset + 1
+                dead_letters.send(rejected)
                 batch = self.writer.commit_batch(table, rejected, next_offsets, landed_at, content_dropped)
                 total.add(batch)
-                batches += 1
                 if on_batch:
                     on_batch(batch)
                 if self.mirror_offsets:
-                    self._mirror(consumer, next_offsets, TopicPartition, OffsetAndMetadata)
+                    mirror_offsets(consumer, self.topic, next_offsets)
         finally:
             consumer.close(autocommit=False)
-            if producer is not None:
-                producer.close(timeout=10)
+            dead_letters.close()
         return total
 
-    def _mirror(self, consumer: Any, next_offsets: dict[int, int], tp_cls: Any, om_cls: Any) -> None:
-        try:
-            consumer.commit({tp_cls(self.topic, p): om_cls(o, "", -1) for p, o in next_offsets.items()})
-        except Exception as exc:  # monitoring only: the truth is in DuckDB
-            log.warning("could not mirror offsets of %s to Kafka: %s", self.topic, exc)
+
+def mirror_offsets(consumer: Any, topic: str, next_offsets: dict[int, int]) -> None:
+    """Commit next offsets to the consumer group, for lag monitoring only: the truth is elsewhere."""
+    from kafka import TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    try:
+        consumer.commit({TopicPartition(topic, p): OffsetAndMetadata(o, "", -1) for p, o in next_offsets.items()})
+    except Exception as exc:  # a failed mirror only makes the lag look larger until the next batch
+        log.warning("could not mirror offsets of %s to Kafka: %s", topic, exc)

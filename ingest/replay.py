@@ -25,6 +25,8 @@ import orjson
 
 from ingest.dlq import dlq_headers
 from ingest.emitter import close_producer
+from ingest.kafka_clients import reliable_producer
+from schemas import scrub_raw
 from tierwise.errors import TierwiseError
 
 FORMATS = ("auto", "jsonl", "csv", "otlp")
@@ -233,13 +235,8 @@ class DeadLetters:
     """Sends rejected records to the dead-letter topics with the reason in Connect headers."""
 
     def __init__(self, bootstrap: str, usage_dlq: str, gpu_dlq: str) -> None:
-        from kafka import KafkaProducer
-
         self.usage_dlq, self.gpu_dlq = usage_dlq, gpu_dlq
-        self._producer = KafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
-            client_id="tierwise-replay-dlq", max_block_ms=10_000,
-        )  # fmt: skip
+        self._producer = reliable_producer(bootstrap, client_id="tierwise-replay-dlq", linger_ms=20, max_block_ms=10_000)
         self.sent = 0
 
     def send(self, record: Record, exc: Exception, gpu: bool, file: str) -> None:
@@ -248,7 +245,8 @@ class DeadLetters:
         topic = self.gpu_dlq if gpu else self.usage_dlq
         headers = dlq_headers(type(exc).__name__, f"{file}:{record.line}: {exc}", stage=STAGE, source=SOURCE)
         try:
-            self._producer.send(topic, value=record.raw or b"{}", headers=headers)
+            # Kept for repair, but never with request/response text in it.
+            self._producer.send(topic, value=scrub_raw(record.raw) if record.raw else b"{}", headers=headers)
         except KafkaError as err:
             raise TierwiseError(f"cannot dead-letter to {topic}: {type(err).__name__}: {err}") from None
         self.sent += 1

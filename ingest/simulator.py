@@ -26,6 +26,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ingest.kafka_clients import reliable_producer
+
 # --- the model catalogue ------------------------------------------------------------------------
 # Catalogue key -> (tier, provider, model, output tokens/s, time to first token in ms). Priced ids
 # are exactly the (provider, model) pairs of dbt_project/seeds/model_prices.csv; self-hosted models
@@ -488,17 +490,8 @@ def send_to_kafka(cfg: SimConfig, bootstrap: str, topic: str, gpu_topic: str, co
     validation (bad messages go as raw bytes on purpose, for landing's dead-letter path)."""
     import time
 
-    from kafka import KafkaProducer
-
-    producer = KafkaProducer(
-        bootstrap_servers=bootstrap,
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=50,
-        batch_size=512 * 1024,
-        compression_type=compression,
-        max_request_size=4 * 1024 * 1024,
-        client_id="tierwise-simulator",
+    producer = reliable_producer(
+        bootstrap, client_id="tierwise-simulator", linger_ms=50, batch_size=512 * 1024, compression_type=compression
     )
     summary = SimSummary()
     began = time.perf_counter()

@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-import os
-
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
+from pipelines.defs.dbt.assets import DBT_PROJECT, dbt_job, tierwise_dbt
+from pipelines.defs.dbt.sensors import dirty_days_sensor
+from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events
+from pipelines.defs.landing.sensors import kafka_lag_sensor
+from pipelines.defs.resources import build_resources
 from pipelines.settings import Settings
-
-_settings = Settings.from_env()
-# dbt's profile reads the warehouse path from the environment.
-os.environ.setdefault("TIERWISE_WAREHOUSE", str(_settings.warehouse))
-
-from pipelines.defs.dbt.assets import DBT_PROJECT, dbt_job, tierwise_dbt  # noqa: E402
-from pipelines.defs.dbt.project import dbt_executable  # noqa: E402
-from pipelines.defs.dbt.sensors import dirty_days_sensor  # noqa: E402
-from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events  # noqa: E402
-from pipelines.defs.landing.sensors import kafka_lag_sensor  # noqa: E402
-from pipelines.defs.resources import build_resources  # noqa: E402
+from tierwise.dbt_runner import dbt_executable
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
-    settings = settings or _settings
+    settings = settings or Settings.from_env()
     resources: dict[str, object] = dict(build_resources(settings))
     resources["dbt"] = DbtCliResource(
-        project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=dbt_executable()
+        project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=str(dbt_executable())
     )
     return dg.Definitions(
         assets=[raw_usage_events, raw_gpu_usage, tierwise_dbt],

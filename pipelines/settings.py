@@ -8,10 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from tierwise.errors import TierwiseError
-from tierwise.home import Home
+from tierwise.home import Home, warehouse_path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT_DIR = REPO_ROOT / "dbt_project"
 REPO_DAGSTER_YAML = REPO_ROOT / "dagster.yaml"
 WAREHOUSE_POOL = "tierwise_warehouse"
 
@@ -34,7 +33,7 @@ class Settings:
     @classmethod
     def from_env(cls) -> Settings:
         home = Home.from_env()
-        warehouse = Path(os.environ.get("TIERWISE_WAREHOUSE", home.warehouse)).expanduser().resolve()
+        warehouse = warehouse_path(home)
         return cls(
             home=home,
             warehouse=warehouse,
@@ -58,5 +57,4 @@ def use_home_for_dagster(settings: Settings) -> Path:
     if not target.exists() or target.read_text() != wanted:
         target.write_text(wanted)
     os.environ["DAGSTER_HOME"] = str(dagster_home)
-    os.environ.setdefault("TIERWISE_WAREHOUSE", str(settings.warehouse))
     return dagster_home

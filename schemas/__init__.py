@@ -5,7 +5,7 @@ are validated here and nowhere else; ``parse_usage``/``parse_gpu`` are the landi
 points, ``strip_content`` the single content filter every adapter uses.
 """
 
-from schemas.content import CONTENT_KEYS, CONTENT_PREFIXES, is_content_key, strip_content
+from schemas.content import CONTENT_KEYS, CONTENT_PREFIXES, is_content_key, scrub_raw, strip_content
 from schemas.errors import ContractError
 from schemas.fields import SCHEMA_MAJOR
 from schemas.gpu import GpuUsage
@@ -23,5 +23,6 @@ __all__ = [
     "is_content_key",
     "parse_gpu",
     "parse_usage",
+    "scrub_raw",
     "strip_content",
 ]

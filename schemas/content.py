@@ -8,6 +8,7 @@ Keys are matched case-insensitively.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -146,3 +147,19 @@ def _strip_list(items: list[Any]) -> tuple[list[Any], int]:
             dropped += n
         out.append(item)
     return out, dropped
+
+
+def scrub_raw(value: bytes) -> bytes:
+    """Raw bytes of a rejected record, safe to keep for repair: never with request/response text.
+
+    A JSON object loses its content fields; bytes that are not a JSON object are kept as they are
+    (nothing in them can be told apart as content).
+    """
+    try:
+        doc = json.loads(value)
+    except (ValueError, UnicodeDecodeError):
+        return value
+    if not isinstance(doc, dict):
+        return value
+    clean, dropped = strip_content(doc)
+    return json.dumps(clean).encode() if dropped else value

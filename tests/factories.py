@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -56,3 +57,27 @@ def produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | 
         producer.flush(timeout=120)
     finally:
         producer.close(timeout=30)
+
+
+def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 60.0) -> list[Any]:
+    """Every record of a topic once it holds ``expect``: read to the end offsets, so extras show too."""
+    from kafka import KafkaConsumer, TopicPartition
+
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
+                             max_partition_fetch_bytes=8 << 20, fetch_max_bytes=32 << 20)  # fmt: skip
+    try:
+        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        consumer.assign(parts)
+        consumer.seek_to_beginning(*parts)
+        deadline = time.monotonic() + timeout
+        ends = consumer.end_offsets(parts)
+        while sum(ends.values()) < expect and time.monotonic() < deadline:
+            time.sleep(0.2)
+            ends = consumer.end_offsets(parts)
+        out: list[Any] = []
+        while any(consumer.position(tp) < ends[tp] for tp in parts) and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500, max_records=20000).values():
+                out.extend(batch)
+        return out
+    finally:
+        consumer.close()

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from tierwise.errors import TierwiseError
-from tierwise.spend import read_only, require_table
+from tierwise.spend import require_table
+from tierwise.warehouse_lock import read_only
 
 MART = "focus_cost_and_usage"
 

@@ -48,3 +48,11 @@ class Home:
         for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake):
             p.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def warehouse_path(home: Home | None = None) -> Path:
+    """The DuckDB file: TIERWISE_WAREHOUSE when set, else the home's warehouse.duckdb."""
+    env = os.environ.get("TIERWISE_WAREHOUSE")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (home or Home.from_env()).warehouse

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.settings import Settings, use_home_for_dagster
-from tierwise.dirty_days import contiguous_ranges
 from tierwise.errors import TierwiseError
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,7 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
     import dagster as dg
 
     from pipelines.definitions import build_definitions
-    from pipelines.defs.dbt.partitions import range_tags
+    from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
 
     defs = build_definitions(settings)
     summary = RunSummary()
@@ -58,14 +57,12 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
             return summary
         from pipelines.defs.dbt.assets import PARTITIONS
 
-        valid = set(PARTITIONS.get_partition_keys())
-        days = [date.fromisoformat(d) for d in sorted(dirty)]
-        summary.skipped_days = [d for d in days if d.isoformat() not in valid]
+        ranges, summary.skipped_days = plan_dirty_ranges(dirty, set(PARTITIONS.get_partition_keys()))
         if summary.skipped_days:
             log.warning("days outside the partition set (TIERWISE_PARTITIONS_START) are not built: %s",
                         ", ".join(d.isoformat() for d in summary.skipped_days))  # fmt: skip
         dbt_job = defs.resolve_job_def("dbt_job")
-        for first, last in contiguous_ranges([d for d in days if d.isoformat() in valid]):
+        for first, last in ranges:
             result = dbt_job.execute_in_process(
                 instance=instance, tags=range_tags(first, last), raise_on_error=False, run_config=QUIET
             )

@@ -6,9 +6,7 @@ running pipeline (the single writer) is never blocked by a reader.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -18,7 +16,7 @@ from typing import Any
 import duckdb
 
 from tierwise.errors import TierwiseError
-from tierwise.home import Home
+from tierwise.warehouse_lock import read_only
 
 # --by key -> SQL expression over main.spend_daily
 GROUP_KEYS: dict[str, str] = {
@@ -40,27 +38,6 @@ TOKEN_COLUMNS = (
 )
 COUNT_COLUMNS = ("requests", "error_requests", "unpriced_requests", *TOKEN_COLUMNS)
 MONEY_COLUMNS = ("token_cost_usd", "gpu_cost_usd", "ops_cost_usd", "cost_usd")
-
-
-def warehouse_path() -> Path:
-    """TIERWISE_WAREHOUSE when set, else $TIERWISE_HOME/warehouse.duckdb."""
-    env = os.environ.get("TIERWISE_WAREHOUSE")
-    return Path(env).expanduser().resolve() if env else Home.from_env().warehouse
-
-
-@contextmanager
-def read_only(path: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only, turning the usual failures into one-line user errors."""
-    if not path.exists():
-        raise TierwiseError(f"no warehouse at {path}: run `tierwise run` first")
-    try:
-        con = duckdb.connect(str(path), read_only=True)
-    except duckdb.IOException as exc:
-        raise TierwiseError(f"cannot open {path} read-only (a pipeline run may be writing it): {exc}") from exc
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def require_table(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> None:

@@ -8,10 +8,11 @@ import duckdb
 
 from ingest.landing import DEFAULT_CONSUMER
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
-from ingest.warehouse import RAW_SCHEMA, connect
+from ingest.warehouse import RAW_SCHEMA
 from pipelines.settings import Settings
+from tierwise.dirty_days import dirty_days_in
 from tierwise.errors import TierwiseError
-from tierwise.warehouse_lock import open_with_retry
+from tierwise.warehouse_lock import read_only
 
 TABLES = {USAGE_TOPIC: ("usage_events", "event_time"), GPU_TOPIC: ("gpu_usage", "interval_end")}
 
@@ -37,31 +38,33 @@ def topic_stats(con: duckdb.DuckDBPyConnection, topic: str, table: str, time_col
     }
 
 
+EMPTY = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0, "content_fields_dropped": 0,
+         "newest_event_time": None}  # fmt: skip
+
+
+def _has_raw_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'landing_batches'",
+        [RAW_SCHEMA],
+    ).fetchone()[0]  # type: ignore[index]
+    return bool(found)
+
+
 def collect_status(settings: Settings | None = None) -> dict[str, Any]:
+    """Read-only: a status check never takes the warehouse's write lock, nor creates anything in it."""
     settings = settings or Settings.from_env()
     topics = [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
-    out: dict[str, Any] = {"home": str(settings.home.root), "warehouse": str(settings.warehouse), "topics": {}}
+    out: dict[str, Any] = {"home": str(settings.home.root), "warehouse": str(settings.warehouse), "topics": {},
+                           "dirty_days": []}  # fmt: skip
+    for topic in topics:
+        out["topics"][topic] = dict(EMPTY)
     if settings.warehouse.exists():
-        con = open_with_retry(lambda: duckdb.connect(str(settings.warehouse), read_only=True), timeout_s=15)
-        try:
-            for name, topic in zip((USAGE_TOPIC, GPU_TOPIC), topics, strict=True):
-                table, time_col = TABLES[name]
-                out["topics"][topic] = topic_stats(con, topic, table, time_col)
-            out["dirty_days"] = [
-                r[0].isoformat()
-                for r in con.execute(f"SELECT DISTINCT event_date FROM {RAW_SCHEMA}.dirty_days ORDER BY 1").fetchall()
-            ]
-        except duckdb.CatalogException:
-            # A warehouse created before landing ever ran has no raw tables yet.
-            con.close()
-            connect(settings.warehouse).close()
-            return collect_status(settings)
-        finally:
-            con.close()
-    else:
-        for topic in topics:
-            out["topics"][topic] = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0,
-                                    "content_fields_dropped": 0, "newest_event_time": None}  # fmt: skip
+        with read_only(settings.warehouse) as con:
+            if _has_raw_tables(con):  # a warehouse landing never wrote to has no raw tables yet
+                for name, topic in zip((USAGE_TOPIC, GPU_TOPIC), topics, strict=True):
+                    table, time_col = TABLES[name]
+                    out["topics"][topic] = topic_stats(con, topic, table, time_col)
+                out["dirty_days"] = [d.isoformat() for d in dirty_days_in(con)]
     try:
         from ingest.broker import resolve_bootstrap
         from ingest.lag import consumer_lag

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 import duckdb
@@ -35,3 +37,18 @@ def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> 
                 f"the warehouse is locked by another process for over {timeout_s:.0f}s ({exc})"
             ) from None
         raise
+
+
+@contextmanager
+def read_only(path: Path, timeout_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only, waiting out a writer's brief lock; failures are one-line errors."""
+    if not path.exists():
+        raise TierwiseError(f"no warehouse at {path}: run `tierwise run` first")
+    try:
+        con = open_with_retry(lambda: duckdb.connect(str(path), read_only=True), timeout_s=timeout_s)
+    except duckdb.IOException as exc:
+        raise TierwiseError(f"cannot open {path} read-only: {exc}") from None
+    try:
+        yield con
+    finally:
+        con.close()

@@ -7,7 +7,6 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psutil
 import pytest
@@ -16,7 +15,7 @@ from ingest.broker import LocalBroker, free_port
 from ingest.emitter import TelemetryEmitter
 from ingest.topics import ensure_topics
 from schemas import parse_gpu, parse_usage
-from tests.factories import encode, gpu_event, produce, usage_event
+from tests.factories import encode, gpu_event, produce, read_topic, usage_event
 from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
@@ -27,31 +26,6 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "
     while not condition():
         assert time.monotonic() < deadline, f"{what} not reached within {timeout}s"
         time.sleep(0.05)
-
-
-def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 60.0) -> list[Any]:
-    """Every record of a topic: wait until it holds ``expect`` records, then read up to the end offsets
-    (so a surplus, i.e. a duplicate, is read too)."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_partition_fetch_bytes=8 << 20, fetch_max_bytes=32 << 20)  # fmt: skip
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        deadline = time.monotonic() + timeout
-        ends = consumer.end_offsets(parts)
-        while sum(ends.values()) < expect and time.monotonic() < deadline:
-            time.sleep(0.2)
-            ends = consumer.end_offsets(parts)
-        out: list[Any] = []
-        while any(consumer.position(tp) < ends[tp] for tp in parts) and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500, max_records=20000).values():
-                out.extend(batch)
-        return out
-    finally:
-        consumer.close()
 
 
 def test_sdk_and_a_plain_producer_land_identical_events(kafka_bootstrap: str, fresh_topics: dict[str, str],

@@ -12,26 +12,10 @@ import pytest
 from ingest.dlq import header_dict
 from ingest.landing import TopicLander
 from ingest.warehouse import connect
-from tests.factories import encode, gpu_event, produce, usage_event
+from tests.factories import encode, gpu_event, produce, read_topic, usage_event
 from tierwise.dirty_days import clear_dirty_days, dirty_days_in
 
 pytestmark = pytest.mark.kafka
-
-
-def read_all(bootstrap: str, topic: str, expected: int) -> list:
-    from kafka import KafkaConsumer
-
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
-                             enable_auto_commit=False, consumer_timeout_ms=5000)  # fmt: skip
-    out = []
-    try:
-        for rec in consumer:
-            out.append(rec)
-            if len(out) >= expected:
-                break
-    finally:
-        consumer.close()
-    return out
 
 
 @pytest.fixture
@@ -90,7 +74,7 @@ def test_each_kind_of_poison_goes_to_dlq_and_rejected_events_while_the_rest_land
     # Kept byte for byte, except that content never survives, not even in a dead letter.
     assert stored[0] == poison["invalid_json"] and stored[2:] == [poison["oversized"], poison["empty"]]
     assert b"SECRET" not in stored[1] and json.loads(stored[1])["output_tokens"] == -3
-    dead = read_all(kafka_bootstrap, fresh_topics["usage_dlq"], expected=4)
+    dead = read_topic(kafka_bootstrap, fresh_topics["usage_dlq"], expect=4)
     assert len(dead) == 4
     headers = [header_dict(r.headers) for r in dead]
     assert [h["__connect.errors.exception.class.name"] for h in headers] == list(poison.keys())
@@ -141,4 +125,41 @@ def test_offsets_stored_with_rows_and_mirrored_to_the_group(kafka_bootstrap: str
     stored = warehouse.execute("SELECT sum(next_offset) FROM raw.kafka_offsets WHERE topic = ?", [topic]).fetchone()[0]
     assert stored == 300
     assert consumer_lag(kafka_bootstrap, "tierwise-landing-test", [topic]) == {topic: 0}
-    assert json.loads(json.dumps(warehouse.execute("SELECT count(*) FROM raw.usage_events").fetchone()[0])) == 300
+    assert warehouse.execute("SELECT count(*) FROM raw.usage_events").fetchone()[0] == 300
+
+
+def test_status_reports_landed_rejected_duplicates_lag_and_newest_event(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tw_home, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tierwise.cli import main
+    from tierwise.status import collect_status
+
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("TIERWISE_TOPIC_PREFIX", topic_prefix)
+    topic = fresh_topics["usage"]
+    # Before anything landed: zeros, and the read-only check creates nothing.
+    connect(tw_home.warehouse).close()
+    con = duckdb.connect(str(tw_home.warehouse))
+    con.execute("DROP SCHEMA raw CASCADE")
+    con.close()
+    assert collect_status()["topics"][topic]["landed_rows"] == 0
+    con = duckdb.connect(str(tw_home.warehouse), read_only=True)
+    assert con.execute("SELECT count(*) FROM information_schema.schemata WHERE schema_name = 'raw'").fetchone()[0] == 0
+    con.close()
+
+    values = [encode(usage_event(i)) for i in range(40)] + [encode(usage_event(3)), b"{broken"]
+    produce(kafka_bootstrap, topic, values, keys=[b"k"] * len(values))
+    con = connect(tw_home.warehouse)
+    TopicLander(kafka_bootstrap, con, topic).land()
+    con.close()
+    produce(kafka_bootstrap, topic, [encode(usage_event(100 + i)) for i in range(7)])
+    assert main(["status", "--json"]) == 0
+    info = collect_status()["topics"][topic]
+    assert info == {
+        "landed_rows": 40,
+        "rejected_rows": 1,
+        "duplicates_dropped": 1,
+        "content_fields_dropped": 0,
+        "newest_event_time": "2026-03-02T12:00:39Z",  # BASE_TIME + 39 s, the latest landed event
+        "consumer_lag": 7,
+    }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import time
 from collections import Counter
 from datetime import date
 from pathlib import Path
@@ -20,35 +19,12 @@ from ingest.emitter import TelemetryEmitter
 from ingest.replay import DeadLetters, replay_files
 from ingest.simulator import SimConfig, Simulator
 from schemas import UsageEvent, parse_gpu, parse_usage
-from tests.factories import gpu_event, usage_event
+from tests.factories import gpu_event, read_topic, usage_event
 from tierwise.cli import main
 from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
 OTLP = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "otlp_genai_traces.json"
-
-
-def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 60.0) -> list[Any]:
-    """Every record of a topic once it holds ``expect``: read to the end offsets, so extras show."""
-    from kafka import KafkaConsumer, TopicPartition
-
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
-    try:
-        parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
-        consumer.assign(parts)
-        consumer.seek_to_beginning(*parts)
-        deadline = time.monotonic() + timeout
-        ends = consumer.end_offsets(parts)
-        while sum(ends.values()) < expect and time.monotonic() < deadline:
-            time.sleep(0.2)
-            ends = consumer.end_offsets(parts)
-        out: list[Any] = []
-        while any(consumer.position(tp) < ends[tp] for tp in parts) and time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=500, max_records=20000).values():
-                out.extend(batch)
-        return out
-    finally:
-        consumer.close()
 
 
 def replay(paths: list[Path], bootstrap: str, topics: dict[str, str], spill: Path) -> Any:

@@ -18,7 +18,8 @@ import duckdb
 from ingest.warehouse import connect
 from tierwise import focus, prices
 from tierwise.errors import TierwiseError
-from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows, warehouse_path
+from tierwise.home import warehouse_path
+from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
 
 DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
 

@@ -1,8 +1,5 @@
 {{ config(
-    materialized='incremental',
-    incremental_strategy='delete+insert',
     unique_key='day',
-    on_schema_change='append_new_columns',
     pre_hook="{{ tw_replace_window('day') }}",
 ) }}
 

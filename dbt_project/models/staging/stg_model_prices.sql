@@ -4,23 +4,19 @@
   valid_from, and on a tie the seed (source_priority 0) wins over an import (1). So an import with
   --effective-from D overrides older seed rows from D on, and a seed row dated D or later overrides it.
 -#}
+{%- set price_columns = [
+    'provider', 'model', 'valid_from', 'valid_to',
+    'input_cost_per_token', 'cache_read_cost_per_token', 'cache_creation_cost_per_token',
+    'output_cost_per_token', 'reasoning_cost_per_token',
+    'batch_input_cost_per_token', 'batch_output_cost_per_token',
+] -%}
 {%- set imported = source('raw', 'imported_prices') -%}
 {%- set imported_exists = execute and adapter.get_relation(
         database=imported.database, schema=imported.schema, identifier=imported.identifier) is not none -%}
 
 with seeded as (
     select
-        provider,
-        model,
-        valid_from,
-        valid_to,
-        input_cost_per_token,
-        cache_read_cost_per_token,
-        cache_creation_cost_per_token,
-        output_cost_per_token,
-        reasoning_cost_per_token,
-        batch_input_cost_per_token,
-        batch_output_cost_per_token,
+        {{ price_columns | join(',\n        ') }},
         'seed' as price_source,
         0 as source_priority
     from {{ ref('model_prices') }}
@@ -29,17 +25,7 @@ with seeded as (
 imported as (
 {%- if imported_exists %}
     select
-        provider,
-        model,
-        valid_from,
-        valid_to,
-        input_cost_per_token,
-        cache_read_cost_per_token,
-        cache_creation_cost_per_token,
-        output_cost_per_token,
-        reasoning_cost_per_token,
-        batch_input_cost_per_token,
-        batch_output_cost_per_token,
+        {{ price_columns | join(',\n        ') }},
         'litellm_import' as price_source,
         1 as source_priority
     from {{ imported }}

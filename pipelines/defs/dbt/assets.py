@@ -2,6 +2,7 @@
 
 
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -9,10 +10,11 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.defs.dbt.partitions import daily_partitions, window_to_vars
+from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.project import tierwise_dbt_project
 from pipelines.defs.resources import WarehouseResource
 from pipelines.settings import WAREHOUSE_POOL
+from tierwise.dbt_runner import window_vars
 from tierwise.dirty_days import clear_dirty_days
 
 DBT_PROJECT = tierwise_dbt_project()
@@ -30,9 +32,11 @@ def tierwise_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
 ) -> Iterator[Any]:
     window = context.partition_time_window
-    dbt_vars = window_to_vars(window.start, window.end)
+    dbt_vars = window_vars(window.start.date(), window.end.date())
     started = datetime.now(UTC).replace(tzinfo=None)
     context.log.info(f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive)")
+    # dbt's profile reads the warehouse path from the environment of the dbt process it starts.
+    os.environ["TIERWISE_WAREHOUSE"] = warehouse.path
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable
+from datetime import date
 
 import dagster as dg
 
 from pipelines.settings import Settings
+from tierwise.dirty_days import contiguous_ranges
 
 
 def daily_partitions(settings: Settings | None = None) -> dg.DailyPartitionsDefinition:
@@ -17,18 +19,21 @@ def daily_partitions(settings: Settings | None = None) -> dg.DailyPartitionsDefi
     )
 
 
-def window_to_vars(start: datetime | date, end: datetime | date) -> dict[str, str]:
-    """dbt vars for a partition window: `start_date` inclusive, `end_date` exclusive, ISO dates."""
-    s = start.date() if isinstance(start, datetime) else start
-    e = end.date() if isinstance(end, datetime) else end
-    if e <= s:
-        raise ValueError(f"empty partition window {s} .. {e}")
-    return {"start_date": s.isoformat(), "end_date": e.isoformat()}
-
-
 def range_tags(first: date, last: date) -> dict[str, str]:
     """Run tags that make one run cover the partitions first..last (a single-run backfill)."""
     return {
         "dagster/asset_partition_range_start": first.isoformat(),
         "dagster/asset_partition_range_end": last.isoformat(),
     }
+
+
+def plan_dirty_ranges(dirty: Iterable[str], valid_keys: set[str]) -> tuple[list[tuple[date, date]], list[date]]:
+    """The (first, last) day ranges to rebuild, one dbt run each, and the dirty days outside the partitions.
+
+    Days before the first partition (TIERWISE_PARTITIONS_START) cannot be built and are returned apart
+    so the caller can say so instead of silently dropping them.
+    """
+    days = sorted({date.fromisoformat(d) for d in dirty})
+    inside = [d for d in days if d.isoformat() in valid_keys]
+    outside = [d for d in days if d.isoformat() not in valid_keys]
+    return contiguous_ranges(inside), outside

@@ -5,24 +5,21 @@ reads Dagster's event log only and never holds a lock on the warehouse.
 """
 
 
-from datetime import date
-
 import dagster as dg
 
 from pipelines.defs.dbt.assets import PARTITIONS, dbt_job
-from pipelines.defs.dbt.partitions import range_tags
+from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
 from pipelines.defs.landing.assets import raw_gpu_usage, raw_usage_events
-from tierwise.dirty_days import contiguous_ranges
 
 WATCHED = [raw_usage_events.key, raw_gpu_usage.key]
 
 
 def dirty_day_requests(dirty: list[str], valid_keys: set[str], cursor_id: int) -> list[dg.RunRequest]:
     """One single-run request per contiguous range of dirty days inside the partition set."""
-    days = [date.fromisoformat(d) for d in dirty if d in valid_keys]
+    ranges, _outside = plan_dirty_ranges(dirty, valid_keys)
     return [
         dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", tags=range_tags(first, last))
-        for first, last in contiguous_ranges(days)
+        for first, last in ranges
     ]
 
 

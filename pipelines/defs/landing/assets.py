@@ -46,30 +46,28 @@ def _land(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: Wa
     )
 
 
-@dg.asset(
-    key=dg.AssetKey(["raw", "usage_events"]),
-    group_name=LANDING_GROUP,
-    pool=WAREHOUSE_POOL,
-    description="Per-request LLM usage events landed from llm.usage.v1 (exactly once, unique by event_id).",
-    kinds={"kafka", "duckdb"},
-)
-def raw_usage_events(
-    context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    return _land(context, kafka, warehouse, USAGE_TOPIC)
+def landing_asset(name: str, topic_name: str, description: str) -> dg.AssetsDefinition:
+    """One landing asset per topic: same guarantees, same pool, keyed raw/<table> as dbt's sources."""
+
+    @dg.asset(
+        key=dg.AssetKey(["raw", name]),
+        group_name=LANDING_GROUP,
+        pool=WAREHOUSE_POOL,
+        description=description,
+        kinds={"kafka", "duckdb"},
+    )
+    def _asset(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource
+               ) -> dg.MaterializeResult:  # fmt: skip
+        return _land(context, kafka, warehouse, topic_name)
+
+    return _asset
 
 
-@dg.asset(
-    key=dg.AssetKey(["raw", "gpu_usage"]),
-    group_name=LANDING_GROUP,
-    pool=WAREHOUSE_POOL,
-    description="Self-hosted GPU capacity intervals landed from llm.gpu.v1.",
-    kinds={"kafka", "duckdb"},
-)
-def raw_gpu_usage(
-    context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource
-) -> dg.MaterializeResult:
-    return _land(context, kafka, warehouse, GPU_TOPIC)
+raw_usage_events = landing_asset(
+    "usage_events", USAGE_TOPIC,
+    "Per-request LLM usage events landed from llm.usage.v1 (exactly once, unique by event_id).",
+)  # fmt: skip
+raw_gpu_usage = landing_asset("gpu_usage", GPU_TOPIC, "Self-hosted GPU capacity intervals landed from llm.gpu.v1.")
 
 
 landing_job = dg.define_asset_job(

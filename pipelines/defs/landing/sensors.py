@@ -3,6 +3,7 @@
 
 import dagster as dg
 
+from ingest.broker import resolve_bootstrap
 from ingest.lag import consumer_lag
 from ingest.landing import DEFAULT_CONSUMER
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
@@ -35,8 +36,6 @@ def kafka_lag_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | d
     if landing_in_flight(context.instance):
         return dg.SkipReason("a landing run is already queued or running")
     settings = Settings.from_env()
-    from ingest.broker import resolve_bootstrap
-
     try:
         bootstrap = resolve_bootstrap(settings.home)
         lag = consumer_lag(bootstrap, DEFAULT_CONSUMER, [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)])
