@@ -28,6 +28,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from ingest.fetch import Records
 from ingest.landing import (
     BatchDecoder,
     DeadLetterSender,
@@ -100,7 +101,7 @@ class LakeWorker:
         if not records:
             return
         landed_at = datetime.now(UTC).replace(tzinfo=None)
-        table, rejected, _ = self.decoder.decode(records, landed_at)
+        table, rejected, _ = self.decoder.decode_arrow(Records.of(records), landed_at)
         first, last = records[0].offset, records[-1].offset
         d = partition_dir(self.lake, self.topic, partition)
         d.mkdir(parents=True, exist_ok=True)

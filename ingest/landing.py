@@ -13,29 +13,39 @@ they are never read back for correctness.
 from __future__ import annotations
 
 import logging
-import os
+import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any
 
 import duckdb
+import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
+from pydantic import BaseModel
 
+from ingest.columnar import ColumnarCheck, StructureError, compile_check, fast_path_shape, parse_chunk
 from ingest.dlq import dlq_headers
+from ingest.fetch import RecordChunk, Records, use_record_chunks
 from ingest.kafka_clients import reliable_producer
+from ingest.limits import DEFAULT_BATCH_SIZE, DEFAULT_MAX_EVENT_BYTES
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
-from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS, transaction
-from schemas import ContractError, parse_gpu, parse_usage, scrub_raw
+from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS, mark_dirty_days, transaction
+from schemas import ContractError, GpuUsage, UsageEvent, parse_gpu, parse_usage, scrub_raw
 
 log = logging.getLogger(__name__)
 
 DEFAULT_CONSUMER = "tierwise-landing"
-# An event is a few hundred bytes; anything this big is a bug or content that slipped through.
-DEFAULT_MAX_EVENT_BYTES = int(os.environ.get("TIERWISE_MAX_EVENT_BYTES", 64 * 1024))
 KAFKA_COLUMNS = ("kafka_topic", "kafka_partition", "kafka_offset", "landed_at")
+LANDING_SWITCH_INTERVAL_S = 0.0001
+# Below this many lines a chunk polars cannot read goes to pydantic instead of being halved again.
+MIN_CHUNK = 64
 
 
 def _arrow_type(sql_type: str) -> pa.DataType:
@@ -61,7 +71,13 @@ class Contract:
     kind: str
     table: str
     columns: dict[str, str]
+    model: type[BaseModel]
     parse: Callable[[bytes], Any]
+    # The row columns that are not contract fields, over the typed fields.
+    derived: dict[str, pl.Expr]
+    # The column whose UTC day is the row's partition, and (for intervals) the column whose day ends it.
+    day_from: str
+    day_until: str | None = None
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -71,9 +87,20 @@ class Contract:
     def payload_columns(self) -> list[str]:
         return [c for c in self.columns if c not in KAFKA_COLUMNS]
 
+    @cached_property
+    def check(self) -> ColumnarCheck:
+        return compile_check(self.model, self.columns, self.derived)
 
-USAGE = Contract("usage", "usage_events", USAGE_COLUMNS, parse_usage)
-GPU = Contract("gpu", "gpu_usage", GPU_COLUMNS, parse_gpu)
+
+USAGE = Contract(
+    "usage", "usage_events", USAGE_COLUMNS, UsageEvent, parse_usage,
+    derived={"event_date": pl.col("event_time").dt.date(), "content_fields_dropped": pl.lit(0, pl.Int32)},
+    day_from="event_time",
+)  # fmt: skip
+GPU = Contract(
+    "gpu", "gpu_usage", GPU_COLUMNS, GpuUsage, parse_gpu,
+    derived={"event_date": pl.col("interval_start").dt.date()}, day_from="interval_start", day_until="interval_end",
+)  # fmt: skip
 CONTRACTS = {"usage": USAGE, "gpu": GPU}
 
 
@@ -123,79 +150,187 @@ def _classify(exc: Exception) -> str:
     return type(exc).__name__
 
 
+@dataclass
+class Decoded:
+    """A decoded batch: its valid rows (mapping fields still as key and value lists) and its rejects."""
+
+    frame: pl.DataFrame
+    projection: str  # SQL over `frame` giving exactly the raw table's columns and types
+    count: int
+    rejected: list[Rejected]
+    content_dropped: int
+
+    @contextmanager
+    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+        """The rows as a SQL relation of `con`, for as long as the block runs."""
+        con.register("tw_batch", self.frame)
+        try:
+            yield f"(SELECT {self.projection} FROM tw_batch)"
+        finally:
+            con.unregister("tw_batch")
+
+
 class BatchDecoder:
-    """Turns a batch of Kafka records into an Arrow table of rows plus the rejected records."""
+    """Turns a batch of Kafka records into rows of the contract's table plus the rejected records.
+
+    The batch is parsed and checked column by column (``ingest.columnar``); only the records that
+    check cannot vouch for are validated one by one by pydantic, which decides and explains.
+    """
 
     def __init__(self, contract: Contract, topic: str, max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> None:
         self.contract = contract
         self.topic = topic
         self.max_event_bytes = max_event_bytes
+        self.slow_rows = 0  # rows validated by pydantic, for benchmarks and tests
 
-    def decode(self, records: Iterable[Any], landed_at: datetime) -> tuple[pa.Table, list[Rejected], int]:
-        cols: dict[str, list[Any]] = {c: [] for c in self.contract.columns}
-        payload_cols = self.contract.payload_columns
-        rejected: list[Rejected] = []
-        content_dropped = 0
-        parse = self.contract.parse
-        for rec in records:
-            value = rec.value
-            if value is None or len(value) == 0:
-                rejected.append(Rejected(rec.partition, rec.offset, rec.key, value, "empty", "empty message"))
-                continue
-            if len(value) > self.max_event_bytes:
-                rejected.append(
-                    Rejected(rec.partition, rec.offset, rec.key, scrub_raw(value), "oversized",
-                             f"message of {len(value)} bytes exceeds the {self.max_event_bytes}-byte limit")
-                )  # fmt: skip
-                continue
+    def decode(self, records: Records, landed_at: datetime) -> Decoded:
+        values = records.values
+        raw = pa.array(values, pa.binary())
+        sizes = pc.binary_length(raw)
+        rejected: dict[int, Rejected] = {}
+        slow: list[int] = []
+        unfit = pc.fill_null(pc.or_(pc.equal(sizes, 0), pc.greater(sizes, self.max_event_bytes)), True)
+        if pc.any(unfit).as_py():
+            for i in pc.indices_nonzero(unfit).to_pylist():
+                where = (records.partitions[i], records.offsets[i], records.keys[i])
+                if not values[i]:
+                    rejected[i] = Rejected(*where, values[i], "empty", "empty message")
+                else:
+                    rejected[i] = Rejected(*where, scrub_raw(values[i]), "oversized", f"message of {len(values[i])} "
+                                           f"bytes exceeds the {self.max_event_bytes}-byte limit")  # fmt: skip
+            raw = pc.if_else(unfit, pa.scalar(None, pa.binary()), raw)
+        try:
+            text = raw.cast(pa.string())
+        except pa.ArrowInvalid:  # some value is not UTF-8: pydantic names the problem
+            keep = [v if i not in rejected and _is_utf8(v) else None for i, v in enumerate(values)]
+            slow = [i for i, v in enumerate(keep) if v is None and i not in rejected]
+            text = pa.array(keep, pa.binary()).cast(pa.string())
+        lines = pl.Series("value", text)
+        eligible = fast_path_shape(lines)
+        slow.extend((~eligible & lines.is_not_null()).arg_true().to_list())
+        check = self.contract.check
+        kafka = pl.DataFrame({
+            "i": pl.int_range(len(values), dtype=pl.Int32, eager=True),
+            "kafka_partition": pl.Series(records.partitions, dtype=pl.Int32),
+            "kafka_offset": pl.Series(records.offsets, dtype=pl.Int64),
+        })  # fmt: skip
+        checked: list[pl.DataFrame] = []
+        chunks = [eligible.arg_true()]
+        while chunks:
+            idx = chunks.pop()
             try:
-                row = parse(value).to_row()
-            except (ContractError, ValueError, TypeError) as exc:
-                rejected.append(
-                    Rejected(rec.partition, rec.offset, rec.key, scrub_raw(value), _classify(exc), str(exc))
-                )
+                parsed = parse_chunk(check, lines.gather(idx))
+            except StructureError:
+                # A bad line (not JSON, a wrong type) spoils its whole chunk: halve until it is isolated.
+                if len(idx) <= MIN_CHUNK:
+                    slow.extend(idx.to_list())
+                else:
+                    chunks += [idx[: len(idx) // 2], idx[len(idx) // 2 :]]
                 continue
-            for c in payload_cols:
+            checked.append(check.apply(pl.concat([parsed, kafka[idx]], how="horizontal"), self.topic, landed_at))
+        frame = pl.concat(checked) if checked else None
+        if frame is not None:
+            slow.extend(frame.filter(~pl.col("ok"))["i"].to_list())
+            frame = frame.filter(pl.col("ok")).drop("i", "ok")
+        content_dropped = 0
+        if slow:
+            self.slow_rows += len(slow)
+            one_by_one, content_dropped = self._validate_one_by_one(records, sorted(slow), rejected, landed_at)
+            frame = one_by_one if frame is None else pl.concat([frame, one_by_one], how="diagonal_relaxed")
+        if frame is None:
+            frame = self._frame({c: [] for c in check.outputs})
+        return Decoded(frame, check.projection, len(values) - len(rejected), [rejected[i] for i in sorted(rejected)],
+                       content_dropped)  # fmt: skip
+
+    def decode_arrow(self, records: Records, landed_at: datetime) -> tuple[pa.Table, list[Rejected], int]:
+        """Decode into an Arrow table of the raw table's columns (for Parquet files)."""
+        decoded = self.decode(records, landed_at)
+        con = duckdb.connect()
+        try:
+            with decoded.registered(con) as rows:
+                table = con.sql(f"SELECT * FROM {rows}").to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(self.contract.arrow_schema), decoded.rejected, decoded.content_dropped
+
+    def _frame(self, cols: dict[str, list[Any]]) -> pl.DataFrame:
+        return pl.DataFrame(cols, schema_overrides={"kafka_partition": pl.Int32, "kafka_offset": pl.Int64},
+                            strict=False)  # fmt: skip
+
+    def _validate_one_by_one(self, records: Records, indexes: list[int], rejected: dict[int, Rejected],
+                             landed_at: datetime) -> tuple[pl.DataFrame, int]:  # fmt: skip
+        outputs = self.contract.check.outputs
+        cols: dict[str, list[Any]] = {c: [] for c in outputs}
+        payload = [c for c in outputs if c in self.contract.payload_columns]
+        maps = [c.removesuffix("__keys") for c in outputs if c.endswith("__keys")]
+        parse = self.contract.parse
+        dropped = 0
+        for i in indexes:
+            value = records.values[i]
+            try:
+                event = parse(value)  # type: ignore[arg-type]
+                row = event.to_row()
+            except (ContractError, ValueError, TypeError) as exc:
+                rejected[i] = Rejected(records.partitions[i], records.offsets[i], records.keys[i],
+                                       scrub_raw(value or b""), _classify(exc), str(exc))  # fmt: skip
+                continue
+            dropped += event.content_fields_dropped
+            for c in payload:
                 cols[c].append(row[c])
-            cols["kafka_partition"].append(rec.partition)
-            cols["kafka_offset"].append(rec.offset)
-        n = len(cols["kafka_offset"])
-        cols["kafka_topic"] = [self.topic] * n
-        cols["landed_at"] = [landed_at] * n
-        if "tags" in cols:
-            cols["tags"] = [list(t.items()) if t else None for t in cols["tags"]]
-        if "content_fields_dropped" in cols:  # summed once per batch, not per row
-            content_dropped = sum(cols["content_fields_dropped"])
-        table = pa.Table.from_pydict(cols, schema=self.contract.arrow_schema)
-        return table, rejected, content_dropped
+            for m in maps:
+                cols[f"{m}__keys"].append(list(row[m]) if row[m] else [])
+                cols[f"{m}__values"].append(list(row[m].values()) if row[m] else [])
+            cols["kafka_partition"].append(records.partitions[i])
+            cols["kafka_offset"].append(records.offsets[i])
+            cols["kafka_topic"].append(self.topic)
+            cols["landed_at"].append(landed_at)
+        return self._frame(cols), dropped
+
+
+def _is_utf8(value: bytes | None) -> bool:
+    try:
+        return value is not None and bool(value.decode())
+    except UnicodeDecodeError:
+        return False
 
 
 def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str,
                     at: datetime) -> tuple[int, list[date]]:  # fmt: skip
-    """Add the rows of `source` whose event_id `target` lacks, and mark their days for rebuilding.
+    """Add the rows of `source` whose key `target` lacks, and mark their days for rebuilding.
 
-    Runs inside the caller's transaction. The first occurrence (lowest partition, offset) of an id
-    wins inside `source`; a row already in `target` wins over any newcomer. Returns the number of rows
-    added and the UTC days they belong to (late days included).
+    Runs inside the caller's transaction. Rows are unique by (event_date, event_id): the first
+    occurrence (lowest partition, offset) wins inside `source`; a row already in `target` wins over
+    any newcomer. Keyed by day as well because a resend carries the same event time, and the day lets
+    DuckDB skip every row group of other days instead of comparing with every id ever landed.
+    Returns the number of rows added and the UTC days they touch (late days included; an interval
+    marks every day it spans).
     """
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE tw_new AS
-        SELECT b.* FROM (
-            SELECT * FROM {source}
-            QUALIFY row_number() OVER (PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) = 1
-        ) b ANTI JOIN {target} t ON b.event_id = t.event_id"""
-    )
-    added = con.execute("SELECT count(*) FROM tw_new").fetchone()[0]  # type: ignore[index]
-    con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM tw_new")
-    days = con.execute(
-        f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d
-        SELECT ?, event_date, ?, count(*) FROM tw_new GROUP BY event_date
-        ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since
-        RETURNING event_date""",
-        [topic, at],
+    contract = contract_for_topic(topic)
+    ((rows, distinct),) = con.execute(
+        f"SELECT count(*), count(DISTINCT (event_date, event_id)) FROM {source}"
     ).fetchall()
-    con.execute("DROP TABLE tw_new")
-    return int(added), [d for (d,) in days]
+    if rows != distinct:  # the window is only paid for when a batch repeats itself
+        source = (f"(SELECT * FROM {source} QUALIFY row_number() OVER "
+                  "(PARTITION BY event_date, event_id ORDER BY kafka_partition, kafka_offset) = 1)")  # fmt: skip
+    # Keys the target already holds, found by probing the target with the batch (the small side is
+    # hashed, and the batch's key range prunes the target's row groups); usually none.
+    ((seen,),) = con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE tw_seen AS
+        SELECT DISTINCT t.event_date, t.event_id FROM {target} t
+        SEMI JOIN {source} b ON b.event_date = t.event_date AND b.event_id = t.event_id"""
+    ).fetchall()
+    if seen:
+        source = f"(SELECT b.* FROM {source} b ANTI JOIN tw_seen s USING (event_date, event_id))"
+    ((added,),) = con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {source}").fetchall()
+    # The last microsecond of an interval decides its last day.
+    last = f"CAST({contract.day_until} - INTERVAL 1 MICROSECOND AS DATE)" if contract.day_until else "event_date"
+    days = mark_dirty_days(
+        con, topic,
+        f"SELECT day, count(*) FROM (SELECT CAST(unnest(generate_series(event_date, {last}, INTERVAL 1 DAY)) AS DATE)"
+        f" AS day FROM {source}) GROUP BY day",
+        at,
+    ) if added else []  # fmt: skip
+    return int(added), days
 
 
 def record_batch(con: duckdb.DuckDBPyConnection, topic: str, landed: int, duplicates: int, rejected: int,
@@ -223,20 +358,12 @@ class WarehouseWriter:
         ).fetchall()
         return {int(p): int(o) for p, o in rows}
 
-    def commit_batch(
-        self,
-        table: pa.Table,
-        rejected: list[Rejected],
-        next_offsets: dict[int, int],
-        landed_at: datetime,
-        content_dropped: int,
-    ) -> LandingResult:
+    def commit_batch(self, batch: Decoded, next_offsets: dict[int, int], landed_at: datetime) -> LandingResult:
         con = self.con
+        rejected = batch.rejected
         target = f"{RAW_SCHEMA}.{self.contract.table}"
-        with transaction(con):
-            con.register("tw_batch", table)
-            landed, days = insert_new_rows(con, "tw_batch", target, self.topic, landed_at)
-            con.unregister("tw_batch")
+        with transaction(con), batch.registered(con) as rows:
+            landed, days = insert_new_rows(con, rows, target, self.topic, landed_at)
             if rejected:
                 con.executemany(  # rejects are rare: row-wise is fine here
                     f"""INSERT INTO {RAW_SCHEMA}.rejected_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -251,10 +378,10 @@ class WarehouseWriter:
                     DO UPDATE SET next_offset = excluded.next_offset, updated_at = excluded.updated_at""",
                     [[self.consumer, self.topic, p, o, landed_at] for p, o in next_offsets.items()],
                 )
-            duplicates = table.num_rows - landed
-            record_batch(con, self.topic, landed, duplicates, len(rejected), content_dropped, landed_at)
+            duplicates = batch.count - landed
+            record_batch(con, self.topic, landed, duplicates, len(rejected), batch.content_dropped, landed_at)
         return LandingResult(self.topic, landed=landed, duplicates=duplicates, rejected=len(rejected),
-                             content_fields_dropped=content_dropped, batches=1, days=set(days),
+                             content_fields_dropped=batch.content_dropped, batches=1, days=set(days),
                              next_offsets=dict(next_offsets))  # fmt: skip
 
 
@@ -299,7 +426,7 @@ class TopicLander:
         con: duckdb.DuckDBPyConnection,
         topic: str,
         consumer: str = DEFAULT_CONSUMER,
-        batch_size: int = 20_000,
+        batch_size: int = DEFAULT_BATCH_SIZE,
         dlq_topic: str | None = None,
         max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES,
         mirror_offsets: bool = True,
@@ -319,7 +446,7 @@ class TopicLander:
     def _consumer(self) -> Any:
         from kafka import KafkaConsumer
 
-        return KafkaConsumer(
+        return use_record_chunks(KafkaConsumer(
             bootstrap_servers=self.bootstrap,
             group_id=self.consumer_name,  # only for the lag mirror; partitions are assigned by hand
             client_id=f"{self.consumer_name}-{self.contract.kind}",
@@ -330,7 +457,59 @@ class TopicLander:
             max_partition_fetch_bytes=8 * 1024 * 1024,
             fetch_max_wait_ms=200,
             request_timeout_ms=30_000,
-        )
+        ))
+
+    def _fetch(self, consumer: Any, tps: list[Any], end: dict[Any, int], pending: set[int],
+               position: dict[int, int]) -> tuple[Records, dict[int, int]]:  # fmt: skip
+        """Poll up to about one batch (whole record batches), never past the high watermark seen at start."""
+        records = Records()
+        next_offsets: dict[int, int] = {}
+        idle_since = time.monotonic()
+        while pending and len(records) < self.batch_size:
+            polled = consumer.poll(timeout_ms=500, max_records=16)
+            if not polled:
+                for tp in tps:
+                    # Offsets with no record (e.g. transaction markers) end a partition too.
+                    if tp.partition in pending and consumer.position(tp) >= end[tp]:
+                        pending.discard(tp.partition)
+                if len(records) or time.monotonic() - idle_since > self.idle_timeout_s:
+                    if not len(records) and pending:
+                        raise TimeoutError(
+                            f"no records from {self.topic} on {self.bootstrap} for {self.idle_timeout_s:.0f}s "
+                            f"although partitions {sorted(pending)} are behind their high watermark"
+                        )
+                    break
+                continue
+            idle_since = time.monotonic()
+            for tp, chunks in polled.items():
+                # Stop at the high watermark seen at start: one run lands a bounded slice.
+                limit = end[tp]
+                for chunk in chunks:
+                    if chunk.offsets[-1] >= limit:
+                        keep = sum(1 for o in chunk.offsets if o < limit)
+                        chunk = RecordChunk(chunk.partition, chunk.offsets[:keep], chunk.keys[:keep],
+                                            chunk.values[:keep])  # fmt: skip
+                    if chunk.offsets:
+                        records.add(chunk)
+                        position[tp.partition] = next_offsets[tp.partition] = chunk.offsets[-1] + 1
+                if position[tp.partition] >= limit or chunks[-1].offsets[-1] >= limit:
+                    pending.discard(tp.partition)
+                    consumer.pause(tp)
+        return records, next_offsets
+
+    def _write(self, records: Records, next_offsets: dict[int, int], dead_letters: DeadLetterSender) -> LandingResult:
+        landed_at = datetime.now(UTC).replace(tzinfo=None)
+        batch = self.decoder.decode(records, landed_at)
+        dead_letters.send(batch.rejected)  # acknowledged before the commit: a reject is never lost
+        return self.writer.commit_batch(batch, next_offsets, landed_at)
+
+    def _finish(self, batch: LandingResult, consumer: Any, total: LandingResult,
+                on_batch: Callable[[LandingResult], None] | None) -> None:  # fmt: skip
+        total.add(batch)
+        if on_batch:
+            on_batch(batch)
+        if self.mirror_offsets:
+            mirror_offsets(consumer, self.topic, batch.next_offsets)
 
     def land(self, on_batch: Callable[[LandingResult], None] | None = None) -> LandingResult:
         from kafka import TopicPartition
@@ -338,6 +517,7 @@ class TopicLander:
         total = LandingResult(self.topic)
         consumer = self._consumer()
         dead_letters = DeadLetterSender(self.bootstrap, self.topic, self.dlq_topic, source=self.consumer_name)
+        switch_interval = sys.getswitchinterval()
         try:
             parts = consumer.partitions_for_topic(self.topic)
             if not parts:
@@ -354,49 +534,25 @@ class TopicLander:
                 consumer.seek(tp, start)
                 position[tp.partition] = start
             pending = {tp.partition for tp in tps if position[tp.partition] < end[tp]}
-            while pending:
-                records: list[Any] = []
-                next_offsets: dict[int, int] = {}
-                idle_since = time.monotonic()
-                while pending and len(records) < self.batch_size:
-                    polled = consumer.poll(timeout_ms=500, max_records=self.batch_size - len(records))
-                    if not polled:
-                        for tp in tps:
-                            # Offsets with no record (e.g. transaction markers) end a partition too.
-                            if tp.partition in pending and consumer.position(tp) >= end[tp]:
-                                pending.discard(tp.partition)
-                        if records or time.monotonic() - idle_since > self.idle_timeout_s:
-                            if not records:
-                                raise TimeoutError(
-                                    f"no records from {self.topic} on {self.bootstrap} for "
-                                    f"{self.idle_timeout_s:.0f}s although partitions {sorted(pending)} "
-                                    "are behind their high watermark"
-                                )
-                            break
-                        continue
-                    idle_since = time.monotonic()
-                    for tp, recs in polled.items():
-                        # Stop at the high watermark seen at start: one run lands a bounded slice.
-                        limit = end[tp]
-                        keep = [r for r in recs if r.offset < limit] if recs[-1].offset >= limit else recs
-                        if keep:
-                            records.extend(keep)
-                            position[tp.partition] = next_offsets[tp.partition] = keep[-1].offset + 1
-                        if position[tp.partition] >= limit or len(keep) < len(recs):
-                            pending.discard(tp.partition)
-                            consumer.pause(tp)
-                if not records:
-                    break
-                landed_at = datetime.now(UTC).replace(tzinfo=None)
-                table, rejected, content_dropped = self.decoder.decode(records, landed_at)
-                dead_letters.send(rejected)
-                batch = self.writer.commit_batch(table, rejected, next_offsets, landed_at, content_dropped)
-                total.add(batch)
-                if on_batch:
-                    on_batch(batch)
-                if self.mirror_offsets:
-                    mirror_offsets(consumer, self.topic, next_offsets)
+            # One batch is decoded and committed on a worker thread while the next one is fetched:
+            # polars and DuckDB release the GIL, so consuming and writing overlap. Batches still
+            # commit one at a time and in order, each with its own offsets. The writer takes the
+            # GIL back after each native call; at Python's default 5 ms switch interval it would wait
+            # behind the busy consumer thread every time, so the interval is shortened meanwhile.
+            sys.setswitchinterval(LANDING_SWITCH_INTERVAL_S)
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="tierwise-landing") as pool:
+                inflight: Future[LandingResult] | None = None
+                while pending:
+                    records, next_offsets = self._fetch(consumer, tps, end, pending, position)
+                    if not len(records):
+                        break
+                    if inflight is not None:
+                        self._finish(inflight.result(), consumer, total, on_batch)
+                    inflight = pool.submit(self._write, records, next_offsets, dead_letters)
+                if inflight is not None:
+                    self._finish(inflight.result(), consumer, total, on_batch)
         finally:
+            sys.setswitchinterval(switch_interval)
             consumer.close(autocommit=False)
             dead_letters.close()
         return total

@@ -10,8 +10,12 @@ minutes. On top, configurable rates of duplicates (an event resent with the same
 events (sent hours to days after ``event_time``) and malformed messages (bad JSON, contract
 violations, oversized, and request content that landing must strip) exercise the pipeline's edges.
 
-Same seed and start date -> byte-identical output. Generation is plain Python, hour by hour, a few
+Same seed, start date and end -> byte-identical output. Generation is plain Python, hour by hour, a few
 microseconds per event, with constant memory (only late and duplicate events wait in a heap).
+
+Nothing is ever simulated after "now": ``SimConfig.resolved(now)`` pins the period so that it ends at
+``now`` at the latest (the CLI and the demo pass the wall clock, tests a fixed instant), and the
+simulator drops every event, shadow copy and GPU interval that would end at or after that cut.
 """
 
 from __future__ import annotations
@@ -20,8 +24,8 @@ import heapq
 import math
 import random
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 
 import orjson
@@ -29,19 +33,21 @@ import orjson
 from ingest.kafka_clients import reliable_producer
 
 # --- the model catalogue ------------------------------------------------------------------------
-# Catalogue key -> (tier, provider, model, output tokens/s, time to first token in ms). Priced ids
-# are exactly the (provider, model) pairs of dbt_project/seeds/model_prices.csv; self-hosted models
-# are costed by GPU-hour, so only their model name matters.
+# Catalogue key -> (tier, provider, model, output tokens/s, time to first token in ms). Providers are
+# tierwise's names (PROVIDER_TIERS in ingest/adapters/providers.py), as the adapters write them, so the
+# demo's traffic looks like real ingested usage. Priced ids are exactly the (provider, model) pairs of
+# dbt_project/seeds/model_prices.csv; self-hosted models are costed by GPU-hour, so only their model
+# name matters.
 CATALOGUE: dict[str, tuple[str, str, str, float, float]] = {
     "gpt-5.4": ("closed_api", "openai", "gpt-5.4", 85, 450),
     "gpt-5.4-mini": ("closed_api", "openai", "gpt-5.4-mini", 140, 300),
     "claude-sonnet-4-6": ("closed_api", "anthropic", "claude-sonnet-4-6", 75, 550),
     "claude-opus-4-7": ("closed_api", "anthropic", "claude-opus-4-7", 45, 900),
-    "gemini-3.1-pro": ("closed_api", "gemini", "gemini-3.1-pro", 90, 600),
-    "gemini-3.1-flash-lite": ("closed_api", "gemini", "gemini-3.1-flash-lite", 250, 180),
-    "together/llama-4-maverick": ("hosted_open_api", "together_ai", "llama-4-maverick", 120, 350),
-    "fireworks/qwen3.5-72b": ("hosted_open_api", "fireworks_ai", "qwen3.5-72b", 110, 300),
-    "fireworks/deepseek-v3.2": ("hosted_open_api", "fireworks_ai", "deepseek-v3.2", 70, 500),
+    "gemini-3.1-pro": ("closed_api", "google", "gemini-3.1-pro", 90, 600),
+    "gemini-3.1-flash-lite": ("closed_api", "google", "gemini-3.1-flash-lite", 250, 180),
+    "together/llama-4-maverick": ("hosted_open_api", "together", "llama-4-maverick", 120, 350),
+    "fireworks/qwen3.5-72b": ("hosted_open_api", "fireworks", "qwen3.5-72b", 110, 300),
+    "fireworks/deepseek-v3.2": ("hosted_open_api", "fireworks", "deepseek-v3.2", 70, 500),
     "groq/llama-4-scout": ("hosted_open_api", "groq", "llama-4-scout", 600, 120),
     "vllm/qwen3.5-72b": ("self_hosted", "vllm", "qwen3.5-72b", 60, 250),
     "sglang/gemma-4-27b": ("self_hosted", "sglang", "gemma-4-27b", 95, 150),
@@ -133,7 +139,8 @@ class SimRecord(NamedTuple):
 @dataclass(frozen=True)
 class SimConfig:
     days: int = 30
-    start: date | None = None  # default: ``days`` before today (UTC)
+    start: date | None = None  # first UTC day; default: the last ``days`` days up to ``end`` (see ``resolved``)
+    end: datetime | None = None  # exclusive cut-off (aware); default: the end of the last day
     rate: float | None = None  # average requests/s on the first day
     tokens_per_day: float | None = None  # fleet tokens on the first day
     seed: int = 42
@@ -143,8 +150,26 @@ class SimConfig:
     gpu_interval_min: int = 5
     workloads: tuple[Workload, ...] = WORKLOADS
 
-    def resolved_start(self) -> date:
-        return self.start or (datetime.now(UTC).date() - timedelta(days=self.days))
+    def resolved(self, now: datetime | None = None) -> SimConfig:
+        """This config with start and end pinned, the end never later than ``now`` (default: the wall clock).
+
+        Without a start, the period is the last ``days`` UTC days up to the cut: whole days, then the
+        current day up to the cut. That is how a FinOps dashboard reads "the last 30 days": only today is
+        partial (its bar still growing), and the series does not open on a half day that looks like a
+        spend dip. With a start, the period runs ``days`` days from it and is cut at ``now``.
+        """
+        now = now or datetime.now(UTC)
+        if now.tzinfo is None or (self.end is not None and self.end.tzinfo is None):
+            raise ValueError("simulator times must be timezone-aware (UTC)")
+        cut = min(self.end, now) if self.end is not None else now
+        # The day holding the last simulated instant: a cut at midnight leaves that day empty.
+        last_day = (cut - timedelta(microseconds=1)).astimezone(UTC).date()
+        start = self.start or last_day - timedelta(days=self.days - 1)
+        first = datetime.combine(start, time.min, UTC)
+        end = min(cut, first + timedelta(days=self.days))
+        if end <= first:
+            raise ValueError(f"the period starting {start} begins after {cut.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
+        return replace(self, start=start, end=end.astimezone(UTC))
 
 
 DEFAULT_TOKENS_PER_DAY = 100_000_000
@@ -192,11 +217,19 @@ class Simulator:
     """Iterate ``records()`` for the whole period in send order."""
 
     def __init__(self, cfg: SimConfig) -> None:
+        # A config without a start is "up to now" on the wall clock; with one, it is used as given.
+        cfg = cfg.resolved() if cfg.start is None else cfg
+        assert cfg.start is not None
+        if cfg.end is not None and cfg.end.tzinfo is None:
+            raise ValueError("simulator times must be timezone-aware (UTC)")  # a naive end would read as local time
         self.cfg = cfg
         self.rng = random.Random(cfg.seed)
         self.rate, self.token_scale = resolve_volume(cfg)
-        self.start = datetime.combine(cfg.resolved_start(), datetime.min.time(), UTC).timestamp()
+        self.start = datetime.combine(cfg.start, time.min, UTC).timestamp()
+        # The period's shape (growth, bursts, shadow start, GPU peaks) follows ``days``; ``end`` only cuts
+        # it short, so a cut run is the full run minus what lies after the cut.
         self.hours = cfg.days * 24
+        self.end = min(cfg.end.timestamp(), self.start + self.hours * 3600) if cfg.end else self.start + self.hours * 3600
         self._n = 0
         mean = natural_tokens_per_request(cfg.workloads)
         # Requests per hour on day 0 at an average hour of an average weekday mix.
@@ -364,6 +397,8 @@ class Simulator:
         deployment_peak = self._deployment_peaks()
         for hour in range(self.hours):
             t0 = self.start + hour * 3600
+            if t0 >= self.end:
+                break
             batch: list[tuple[float, int, SimRecord]] = []
             load: dict[str, float] = dict.fromkeys(DEPLOYMENTS, 0.0)
             for i, w in enumerate(cfg.workloads):
@@ -396,29 +431,37 @@ class Simulator:
                                 )
                             )
                         for when, event in records:
+                            # Events at or after the cut are drawn (the random stream stays the same as
+                            # without a cut) but never sent.
+                            keep = when < self.end
                             seq += 1
                             rec = SimRecord("usage", w.name.encode(), orjson.dumps(event))
                             if rng.random() < cfg.late_rate:
                                 delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 900  # past any resend
-                                heapq.heappush(delayed, (when + delay, seq, rec._replace(note="late")))
-                            else:
+                                if keep:
+                                    heapq.heappush(delayed, (when + delay, seq, rec._replace(note="late")))
+                            elif keep:
                                 batch.append((when, seq, rec))
                             if rng.random() < cfg.dup_rate:
                                 seq += 1
                                 again = when + rng.uniform(0.05, 600)
-                                heapq.heappush(delayed, (again, seq, rec._replace(note="dup")))
+                                if keep:
+                                    heapq.heappush(delayed, (again, seq, rec._replace(note="dup")))
                             if rng.random() < cfg.bad_rate:
                                 seq += 1
                                 raw, kind = self._bad(event)
-                                batch.append((when, seq, SimRecord("bad", w.name.encode(), raw, kind)))
+                                if keep:
+                                    batch.append((when, seq, SimRecord("bad", w.name.encode(), raw, kind)))
             if step:
                 for start in range(int(t0), int(t0) + 3600, step):
                     for name in DEPLOYMENTS:
                         seq += 1
                         peak = deployment_peak.get(name) or 1.0
-                        batch.append((start + step, seq, self._gpu(name, start, start + step, load[name] / peak)))
-            end = t0 + 3600
-            while delayed and delayed[0][0] < end:
+                        heartbeat = self._gpu(name, start, start + step, load[name] / peak)
+                        if start + step <= self.end:  # a heartbeat reports a finished interval
+                            batch.append((start + step, seq, heartbeat))
+            hour_end = t0 + 3600
+            while delayed and delayed[0][0] < hour_end:
                 batch.append(heapq.heappop(delayed))
             batch.sort(key=lambda item: (item[0], item[1]))
             for _, _, rec in batch:

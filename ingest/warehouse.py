@@ -1,13 +1,16 @@
 """The raw layer of the DuckDB warehouse: the tables landing writes and dbt reads.
 
-Landing owns these tables; dbt only reads them (as sources). Timestamps are UTC, stored as
-``TIMESTAMP`` (naive), and daily partitions are UTC days. Money is ``DECIMAL(38, 12)``.
+Landing owns these tables (a price import also marks `dirty_days`); dbt only reads them (as sources).
+Timestamps are UTC, stored as ``TIMESTAMP`` (naive), and daily partitions are UTC days. Money is
+``DECIMAL(38, 12)``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -70,8 +73,10 @@ GPU_COLUMNS: dict[str, str] = {
 }
 
 TABLES: dict[str, str] = {
-    "usage_events": ",\n  ".join(f"{c} {t}" for c, t in USAGE_COLUMNS.items()) + ",\n  PRIMARY KEY (event_id)",
-    "gpu_usage": ",\n  ".join(f"{c} {t}" for c, t in GPU_COLUMNS.items()) + ",\n  PRIMARY KEY (event_id)",
+    # Unique by (event_date, event_id), enforced by landing's anti-join rather than an index: an ART
+    # index over every id would have to stay in memory and slows each insert (docs/landing.md).
+    "usage_events": ",\n  ".join(f"{c} {t}" for c, t in USAGE_COLUMNS.items()),
+    "gpu_usage": ",\n  ".join(f"{c} {t}" for c, t in GPU_COLUMNS.items()),
     # A message that could not land: kept byte for byte with the reason, also sent to the DLQ topic.
     "rejected_events": """
   topic VARCHAR NOT NULL,
@@ -104,7 +109,7 @@ TABLES: dict[str, str] = {
     "dirty_days": """
   topic VARCHAR NOT NULL,
   event_date DATE NOT NULL,
-  first_marked_at TIMESTAMP NOT NULL,
+  last_marked_at TIMESTAMP NOT NULL,
   rows_since BIGINT NOT NULL,
   PRIMARY KEY (topic, event_date)""",
 }
@@ -114,6 +119,40 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for name, body in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  {body}\n)")
+    # Warehouses made before marks kept their newest time.
+    old = con.execute(
+        "SELECT 1 FROM duckdb_columns() WHERE schema_name = ? AND table_name = 'dirty_days' "
+        "AND column_name = 'first_marked_at'",
+        [RAW_SCHEMA],
+    ).fetchall()
+    if old:
+        con.execute(f"ALTER TABLE {RAW_SCHEMA}.dirty_days RENAME COLUMN first_marked_at TO last_marked_at")
+
+
+def mark_dirty_days(
+    con: duckdb.DuckDBPyConnection, source: str, days_sql: str, at: datetime, params: Sequence[object] = ()
+) -> list[date]:
+    """Mark days for a rebuild of their marts: the one writer of `raw.dirty_days`.
+
+    `days_sql` is a SELECT of (event_date, rows) with `params` for its placeholders; `source` says who
+    marks (a landed topic, or `prices` for a price import). A day the same source already marked takes
+    the newer mark time and adds the rows, so a build that started before this mark cannot clear it.
+    Runs in the caller's transaction; returns the days marked.
+    """
+    rows = con.execute(
+        f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d
+        SELECT ?, m.event_date, ?, m.n_rows FROM ({days_sql}) AS m(event_date, n_rows)
+        ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since,
+            last_marked_at = greatest(d.last_marked_at, excluded.last_marked_at)
+        RETURNING event_date""",
+        [source, at, *params],
+    ).fetchall()
+    return sorted(d for (d,) in rows)
+
+
+# DuckDB checkpoints (rewrites the WAL into the file) once the WAL passes 16 MB by default, which
+# for landing means every second batch and most of its write time. A larger WAL is replayed on open.
+CHECKPOINT_THRESHOLD = os.environ.get("TIERWISE_CHECKPOINT_THRESHOLD", "256MB")
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -121,7 +160,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path))
+    con = duckdb.connect(str(path), config={"checkpoint_threshold": CHECKPOINT_THRESHOLD})
     create_raw_tables(con)
     return con
 

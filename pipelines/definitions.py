@@ -9,6 +9,7 @@ from pipelines.defs.dbt.assets import DBT_PROJECT, dbt_job, tierwise_dbt
 from pipelines.defs.dbt.sensors import dirty_days_sensor
 from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events
 from pipelines.defs.landing.sensors import kafka_lag_sensor
+from pipelines.defs.prices import imported_prices
 from pipelines.defs.resources import build_resources
 from pipelines.settings import Settings
 from tierwise.dbt_runner import dbt_executable
@@ -21,7 +22,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=str(dbt_executable())
     )
     return dg.Definitions(
-        assets=[raw_usage_events, raw_gpu_usage, tierwise_dbt],
+        assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt],
         jobs=[landing_job, dbt_job],
         sensors=[kafka_lag_sensor, dirty_days_sensor],
         resources=resources,

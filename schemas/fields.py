@@ -8,7 +8,7 @@ label never needs more than 256 characters, and the bound keeps a prompt from ri
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from pydantic import (
     AwareDatetime,
@@ -23,6 +23,7 @@ from pydantic import (
 
 from schemas.content import strip_content
 from schemas.errors import bad_value, shown
+from schemas.rules import Rule
 
 SCHEMA_MAJOR = "1"
 # Minor versions ("1.1") may only add optional fields, which v1 readers ignore; a new major is a new topic.
@@ -51,7 +52,9 @@ def naive_utc(when: datetime) -> datetime:
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
 Name = Annotated[str, Field(min_length=1, max_length=256)]
-TokenCount = Annotated[int, Field(ge=0, strict=True)]
+# A bound far above any real request that still keeps sums of billions of rows inside BIGINT.
+TOKEN_LIMIT = 10**12
+TokenCount = Annotated[int, Field(ge=0, le=TOKEN_LIMIT, strict=True)]
 Millis = Annotated[float, Field(ge=0, strict=True, allow_inf_nan=False)]
 Fraction = Annotated[float, Field(ge=0, le=1, strict=True, allow_inf_nan=False)]
 Flag = Annotated[bool, Field(strict=True)]
@@ -70,6 +73,9 @@ class Contract(BaseModel):
 
     model_config = ConfigDict(extra="allow", frozen=True, validate_default=False)
 
+    # Cross-field rules, checked here and compiled into landing's columnar validator (schemas/rules.py).
+    RULES: ClassVar[tuple[Rule, ...]] = ()
+
     _content_fields_dropped: int = PrivateAttr(default=0)
 
     @property
@@ -87,11 +93,13 @@ class Contract(BaseModel):
             extra.clear()
         if info.context:
             dropped += int(info.context.get(DROPPED_CONTEXT_KEY, 0))
+        for rule in self.RULES:
+            rule.check(self)
         dropped += self._check()
         if dropped:
             self._content_fields_dropped = dropped
         return self
 
     def _check(self) -> int:
-        """Cross-field rules of the subclass; returns content fields it dropped from nested values."""
+        """Checks beyond RULES; returns how many content fields it dropped from nested values."""
         return 0

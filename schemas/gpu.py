@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
-from schemas.errors import bad_value, shown, violation
+from schemas.errors import bad_value, shown
 from schemas.fields import SCHEMA_MAJOR, Contract, Fraction, Name, SchemaVersion, Timestamp, naive_utc
+from schemas.rules import After, Rule
 
 _MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,12})?$"
 _MONEY_REASON = 'must be a decimal string such as "2.49" (USD per GPU-hour, >= 0, at most 12 decimals)'
@@ -63,29 +64,22 @@ class GpuUsage(Contract):
     interval_end: Timestamp = Field(description="End of the interval (exclusive), after interval_start.")
     deployment: Name = Field(description="Cluster or endpoint; matches UsageEvent.deployment.")
     gpu_type: Name = Field(description="GPU model as named in the GPU price catalog, e.g. H100-80GB, L4.")
-    gpu_count: int = Field(ge=1, strict=True, description="GPUs held by the deployment during the interval.")
+    gpu_count: int = Field(ge=1, le=100_000, strict=True, description="GPUs held by the deployment during the interval.")
     utilization: Fraction | None = Field(default=None, description="Mean GPU utilization in [0, 1].")
     hourly_price_usd: Money | None = Field(
         default=None,
-        description="USD per GPU-hour for this deployment, overriding the catalog price; a decimal "
-        "string, never a float.",
+        description="USD per GPU-hour for this deployment, overriding the catalog price; a decimal string, never a float.",
     )
     engine: Literal["vllm", "sglang", "other"] | None = Field(default=None, description="Serving engine.")
     model: Name | None = Field(default=None, description="Model the deployment serves.")
     quantization: Literal["fp16", "fp8", "int8", "int4"] | None = Field(
         default=None, description="Weight precision the model is served at."
     )
-    schema_version: SchemaVersion = Field(default=SCHEMA_MAJOR, description="Contract version: \"1\", or "
-                                          "\"1.x\" for additive revisions.")
+    schema_version: SchemaVersion = Field(
+        default=SCHEMA_MAJOR, description='Contract version: "1", or "1.x" for additive revisions.'
+    )
 
-    def _check(self) -> int:
-        if self.interval_end <= self.interval_start:
-            raise violation(
-                "interval_end",
-                f"must be after interval_start (got {self.interval_end.isoformat()} <= "
-                f"{self.interval_start.isoformat()})",
-            )
-        return 0
+    RULES: ClassVar[tuple[Rule, ...]] = (After("interval_end", "interval_start"),)
 
     def to_row(self) -> dict[str, Any]:
         """The flat row for ``raw.gpu_usage`` (without the Kafka and landing columns)."""

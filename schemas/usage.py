@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
 from schemas.content import is_content_key
-from schemas.errors import violation
 from schemas.fields import (
     SCHEMA_MAJOR,
     Contract,
@@ -22,6 +21,7 @@ from schemas.fields import (
     TokenCount,
     naive_utc,
 )
+from schemas.rules import RequiredWhen, Rule, SumAtMost
 
 
 class Tier(StrEnum):
@@ -42,19 +42,19 @@ class UsageEvent(Contract):
     choices, gen_ai.input.messages, ...) must never be sent; if it is, it is dropped and counted.
     """
 
-    event_id: Name = Field(
-        description="Idempotency key: the same request always carries the same id (duplicates are dropped)."
-    )
+    event_id: Name = Field(description="Idempotency key: the same request always carries the same id (duplicates are dropped).")
     event_time: Timestamp = Field(
         description="When the request finished, RFC 3339 with a UTC offset (naive times are rejected)."
     )
     tier: Tier = Field(description="Deployment tier: closed_api, hosted_open_api or self_hosted.")
-    provider: Name = Field(description="Who served the request, e.g. openai, anthropic, google, together, vllm "
-                           "(OTel: gen_ai.provider.name).")
-    model: Name = Field(description="Model that served the request, as the provider names it "
-                        "(OTel: gen_ai.response.model, else gen_ai.request.model).")
-    workload: Name = Field(description="The unit of cost attribution: the feature, job or service that made "
-                           "the request.")
+    provider: Name = Field(
+        description="Who served the request, e.g. openai, anthropic, google, together, vllm (OTel: gen_ai.provider.name)."
+    )
+    model: Name = Field(
+        description="Model that served the request, as the provider names it "
+        "(OTel: gen_ai.response.model, else gen_ai.request.model)."
+    )
+    workload: Name = Field(description="The unit of cost attribution: the feature, job or service that made the request.")
     input_tokens: TokenCount = Field(
         description="All input tokens, including cache reads and cache writes (OTel: gen_ai.usage.input_tokens)."
     )
@@ -74,59 +74,58 @@ class UsageEvent(Contract):
     )
     reasoning_tokens: TokenCount = Field(
         default=0,
-        description="Output tokens spent on reasoning; part of output_tokens "
-        "(OTel: gen_ai.usage.reasoning.output_tokens).",
+        description="Output tokens spent on reasoning; part of output_tokens (OTel: gen_ai.usage.reasoning.output_tokens).",
     )
     team: Name | None = Field(default=None, description="Team that owns the workload.")
-    environment: Name = Field(default="prod", description="Environment, e.g. prod, staging, dev "
-                              "(OTel resource: deployment.environment.name).")
-    tags: Tags | None = Field(default=None, description="Free-form string labels for slicing cost "
-                              "(at most 64; content-like keys are dropped).")
-    operation: Name = Field(default="chat", description="Kind of call, e.g. chat, text_completion, embeddings, "
-                            "generate_content (OTel: gen_ai.operation.name).")
-    duration_ms: Millis | None = Field(default=None, description="Wall time of the request in milliseconds "
-                                       "(OTel metric: gen_ai.client.operation.duration, in ms).")
-    ttft_ms: Millis | None = Field(default=None, description="Time to first token in milliseconds, for "
-                                   "streamed responses (OTel metric: gen_ai.server.time_to_first_token, in ms).")
+    environment: Name = Field(
+        default="prod", description="Environment, e.g. prod, staging, dev (OTel resource: deployment.environment.name)."
+    )
+    tags: Tags | None = Field(
+        default=None, description="Free-form string labels for slicing cost (at most 64; content-like keys are dropped)."
+    )
+    operation: Name = Field(
+        default="chat",
+        description="Kind of call, e.g. chat, text_completion, embeddings, generate_content (OTel: gen_ai.operation.name).",
+    )
+    duration_ms: Millis | None = Field(
+        default=None,
+        description="Wall time of the request in milliseconds (OTel metric: gen_ai.client.operation.duration, in ms).",
+    )
+    ttft_ms: Millis | None = Field(
+        default=None,
+        description="Time to first token in milliseconds, for "
+        "streamed responses (OTel metric: gen_ai.server.time_to_first_token, in ms).",
+    )
     status: Literal["ok", "error"] = Field(default="ok", description="ok, or error when the request failed.")
-    error_type: Name | None = Field(default=None, description="Error class when status is error, e.g. "
-                                    "rate_limit_exceeded, timeout (OTel: error.type).")
+    error_type: Name | None = Field(
+        default=None, description="Error class when status is error, e.g. rate_limit_exceeded, timeout (OTel: error.type)."
+    )
     batch: Flag = Field(default=False, description="Served through a batch API at batch prices.")
-    deployment: Name | None = Field(default=None, description="Cluster or endpoint that served the request; "
-                                    "required when tier is self_hosted (it links the request to GPU cost).")
+    deployment: Name | None = Field(
+        default=None,
+        description="Cluster or endpoint that served the request; "
+        "required when tier is self_hosted (it links the request to GPU cost).",
+    )
     shadow: Flag = Field(default=False, description="Shadow traffic: served but never shown to a user.")
-    eval_score: Fraction | None = Field(default=None, description="Quality score of the response in [0, 1] "
-                                        "(OTel: gen_ai.evaluation.score.value).")
-    request_id: Name | None = Field(default=None, description="Provider or gateway request id, for support "
-                                    "tickets and joins with provider invoices.")
-    response_id: Name | None = Field(default=None, description="Provider's id of the response "
-                                     "(OTel: gen_ai.response.id).")
-    schema_version: SchemaVersion = Field(default=SCHEMA_MAJOR, description="Contract version: \"1\", or "
-                                          "\"1.x\" for additive revisions.")
+    eval_score: Fraction | None = Field(
+        default=None, description="Quality score of the response in [0, 1] (OTel: gen_ai.evaluation.score.value)."
+    )
+    request_id: Name | None = Field(
+        default=None, description="Provider or gateway request id, for support tickets and joins with provider invoices."
+    )
+    response_id: Name | None = Field(default=None, description="Provider's id of the response (OTel: gen_ai.response.id).")
+    schema_version: SchemaVersion = Field(
+        default=SCHEMA_MAJOR, description='Contract version: "1", or "1.x" for additive revisions.'
+    )
+
+    RULES: ClassVar[tuple[Rule, ...]] = (
+        SumAtMost(("cached_input_tokens",), "input_tokens", ", which include cache reads"),
+        SumAtMost(("cached_input_tokens", "cache_creation_input_tokens"), "input_tokens"),
+        SumAtMost(("reasoning_tokens",), "output_tokens", ", which include reasoning"),
+        RequiredWhen("deployment", "tier", Tier.SELF_HOSTED.value),
+    )
 
     def _check(self) -> int:
-        if self.cached_input_tokens > self.input_tokens:
-            raise violation(
-                "cached_input_tokens",
-                f"must be <= input_tokens, which include cache reads "
-                f"(got {self.cached_input_tokens} > {self.input_tokens})",
-            )
-        if self.cache_creation_input_tokens and (
-            self.cached_input_tokens + self.cache_creation_input_tokens > self.input_tokens
-        ):
-            raise violation(
-                "cache_creation_input_tokens",
-                f"cached_input_tokens + cache_creation_input_tokens must be <= input_tokens "
-                f"(got {self.cached_input_tokens} + {self.cache_creation_input_tokens} > {self.input_tokens})",
-            )
-        if self.reasoning_tokens > self.output_tokens:
-            raise violation(
-                "reasoning_tokens",
-                f"must be <= output_tokens, which include reasoning "
-                f"(got {self.reasoning_tokens} > {self.output_tokens})",
-            )
-        if self.deployment is None and self.tier is Tier.SELF_HOSTED:
-            raise violation("deployment", "is required when tier is self_hosted")
         tags = self.tags
         if tags:
             content = [k for k in tags if is_content_key(k)]

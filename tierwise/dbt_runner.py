@@ -12,12 +12,14 @@ import os
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
 from tierwise.errors import TierwiseError
+from tierwise.home import Home
 
 # The repository's dbt project; TIERWISE_DBT_PROJECT_DIR points elsewhere (e.g. an installed copy).
 DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
@@ -89,3 +91,108 @@ def run_dbt(
         tail = "\n".join(result.output.strip().splitlines()[-40:])
         raise TierwiseError(f"dbt {' '.join(args)} failed (exit {proc.returncode}):\n{tail}")
     return result
+
+
+# --- one dbt run's target folder and what it says ------------------------------------------------------
+
+# dbt statuses that count as done and fine; "no-op" is a node with nothing to run (dbt 1.9+).
+OK_STATUSES = frozenset({"success", "pass", "no-op"})
+FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
+KEEP_RUN_DIRS = 20  # each holds ~10 MB (dbt.log, manifest, compiled SQL); older ones are pruned
+
+
+def dbt_run_dir(home: Home, run_id: str) -> Path:
+    """The dbt target folder (artifacts and dbt.log) of the Dagster run `run_id`, under the home.
+
+    The dbt asset and `tierwise run` both derive it from the run id, so the CLI can point at the log of
+    the run it just started and the UI's runs leave their logs in the same place.
+    """
+    return home.dbt / run_id[:8]
+
+
+def prune_run_dirs(root: Path, keep: int = KEEP_RUN_DIRS) -> int:
+    """Delete all but the `keep` most recently modified run folders in `root`; returns how many went."""
+    if not root.is_dir():
+        return 0
+    dirs = sorted((p for p in root.iterdir() if p.is_dir()), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in dirs[keep:]:
+        shutil.rmtree(old, ignore_errors=True)  # a concurrent prune may have taken it already
+    return max(0, len(dirs) - keep)
+
+
+@dataclass(frozen=True)
+class NodeResult:
+    unique_id: str
+    status: str
+    message: str
+
+
+def read_run_results(target: Path) -> list[NodeResult] | None:
+    """The nodes of run_results.json in a dbt target folder; None when dbt stopped before writing it."""
+    path = target / "run_results.json"
+    try:
+        raw = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    return [NodeResult(str(r.get("unique_id", "?")), str(r.get("status", "?")), str(r.get("message") or ""))
+            for r in raw.get("results", [])]  # fmt: skip
+
+
+def describe_counts(nodes: Sequence[NodeResult]) -> str:
+    """'133 nodes ok', or '120 ok, 2 warn, 1 error, 10 skipped' when not everything passed."""
+    counts = Counter("ok" if n.status in OK_STATUSES else n.status for n in nodes)
+    if set(counts) <= {"ok"}:
+        return f"{counts['ok']} node{'s' if counts['ok'] != 1 else ''} ok"
+    order = ["ok", "warn", *sorted(FAILED_STATUSES), "skipped"]
+    keys = [k for k in order if counts[k]] + sorted(k for k in counts if k not in order)
+    return ", ".join(f"{counts[k]} {k}" for k in keys)
+
+
+def node_label(unique_id: str) -> str:
+    """'model.tierwise.spend_daily' -> 'model spend_daily'; a data test's trailing hash is dropped."""
+    parts = unique_id.split(".")
+    if len(parts) < 3:
+        return unique_id
+    name = parts[2] if parts[0] == "test" else ".".join(parts[2:])
+    return f"{parts[0]} {name}"
+
+
+@dataclass(frozen=True)
+class DbtRunReport:
+    """What one dbt build did, for a one-line progress message or a failure the user can act on."""
+
+    first: date
+    last: date
+    ok: bool
+    seconds: float
+    log_path: Path
+    nodes: list[NodeResult] | None = None  # None: dbt wrote no run_results.json
+    error: str = ""  # Dagster's step error, for failures dbt's results do not explain
+    max_failures: int = field(default=10, repr=False)
+
+    @property
+    def failures(self) -> list[NodeResult]:
+        return [n for n in self.nodes or [] if n.status in FAILED_STATUSES]
+
+    def line(self, with_log: bool = True) -> str:
+        """'dbt build 2026-11-26..2026-11-28: 133 nodes ok in 21.4s (log: .../dbt.log)'."""
+        done = describe_counts(self.nodes) if self.nodes else "no node results"
+        verdict = "" if self.ok else "failed, "
+        log = f" (log: {self.log_path})" if with_log else ""
+        return f"dbt build {self.first}..{self.last}: {verdict}{done} in {self.seconds:.1f}s{log}"
+
+    def failure_text(self) -> str:
+        """The failing nodes with dbt's error lines, else the step error, then where the full log is."""
+        done = f"{describe_counts(self.nodes)} in " if self.nodes else ""
+        lines = [f"dbt build for {self.first}..{self.last} failed ({done}{self.seconds:.1f}s):"]
+        failures = self.failures
+        for node in failures[: self.max_failures]:
+            msg = [m.strip() for m in node.message.strip().splitlines() if m.strip()] or ["(no message)"]
+            lines.append(f"  {node.status}: {node_label(node.unique_id)}: {msg[0]}")
+            lines += [f"      {m}" for m in msg[1:8]]
+        if len(failures) > self.max_failures:
+            lines.append(f"  ... and {len(failures) - self.max_failures} more")
+        if not failures:
+            lines += [f"  {ln}" for ln in (self.error or "no dbt node failed; see the log").splitlines()]
+        lines.append(f"full dbt log: {self.log_path}")
+        return "\n".join(lines)

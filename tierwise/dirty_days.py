@@ -1,4 +1,4 @@
-"""Days whose raw rows changed since their marts were last built, and how to ask for them."""
+"""Days whose marts are out of date (new raw rows or a price change), and how to ask for them."""
 
 from __future__ import annotations
 
@@ -6,7 +6,10 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from ingest.warehouse import RAW_SCHEMA
+from ingest.warehouse import RAW_SCHEMA, mark_dirty_days
+
+# The raw.dirty_days source of marks made by a price import (landing marks under its topic).
+PRICES_SOURCE = "prices"
 
 
 def dirty_days_in(con: duckdb.DuckDBPyConnection) -> list[date]:
@@ -15,10 +18,10 @@ def dirty_days_in(con: duckdb.DuckDBPyConnection) -> list[date]:
 
 
 def clear_dirty_days(con: duckdb.DuckDBPyConnection, start: date, end: date, built_from: datetime) -> int:
-    """Forget days in [start, end) marked before `built_from` (the build read everything up to then)."""
+    """Forget days in [start, end) last marked before `built_from` (the build read everything up to then)."""
     rows = con.execute(
         f"""DELETE FROM {RAW_SCHEMA}.dirty_days
-        WHERE event_date >= ? AND event_date < ? AND first_marked_at <= ? RETURNING 1""",
+        WHERE event_date >= ? AND event_date < ? AND last_marked_at <= ? RETURNING 1""",
         [start, end, built_from],
     ).fetchall()
     return len(rows)
@@ -33,3 +36,36 @@ def contiguous_ranges(days: list[date]) -> list[tuple[date, date]]:
         else:
             ranges.append((d, d))
     return ranges
+
+
+def repricing_days(effective_from: date, first_event_day: date | None, newest_event_day: date | None) -> list[date]:
+    """The landed days a price change from `effective_from` re-prices, in order.
+
+    Every day from the effective day up to the newest landed event day, starting no earlier than the
+    first landed day (nothing before it to re-price); empty days are included so the range stays one dbt run.
+    """
+    if first_event_day is None or newest_event_day is None:
+        return []
+    day = max(effective_from, first_event_day)
+    days: list[date] = []
+    while day <= newest_event_day:
+        days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def mark_repricing(con: duckdb.DuckDBPyConnection, effective_from: date, at: datetime) -> list[date]:
+    """Mark the days a price change from `effective_from` re-prices, in the caller's transaction."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN ('usage_events', "
+        "'dirty_days')",
+        [RAW_SCHEMA],
+    ).fetchone()
+    if not found or found[0] < 2:  # landing never ran here: no events to re-price
+        return []
+    first, newest = con.execute(f"SELECT min(event_date), max(event_date) FROM {RAW_SCHEMA}.usage_events").fetchone()  # type: ignore[misc]
+    days = repricing_days(effective_from, first, newest)
+    if not days:
+        return []
+    # rows_since stays 0: no row arrived, the prices of existing rows changed.
+    return mark_dirty_days(con, PRICES_SOURCE, "SELECT unnest(?::DATE[]), 0", at, [days])

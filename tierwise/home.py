@@ -37,6 +37,11 @@ class Home:
         return self.root / "kafka"
 
     @property
+    def dbt(self) -> Path:
+        """One folder per dbt run (its dbt.log and artifacts), named after the Dagster run id."""
+        return self.root / "dbt"
+
+    @property
     def spill(self) -> Path:
         return self.root / "spill"
 
@@ -45,7 +50,7 @@ class Home:
         return self.root / "reports"
 
     def ensure(self) -> Home:
-        for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake):
+        for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake, self.dbt):
             p.mkdir(parents=True, exist_ok=True)
         return self
 

@@ -4,13 +4,18 @@ Rules (docs/costs.md):
 - Only entries whose `mode` is chat, completion or responses are imported; everything else (the
   `sample_spec` key, embeddings, images, audio, entries without a mode, without a provider, without
   per-token input/output prices, with malformed prices) is skipped and counted by reason.
-- A key `P/M` whose `litellm_provider` is `P` prices model `M` of provider `P`; any other key prices the
-  whole key as a model of its `litellm_provider`.
+- A key `P/M` whose `litellm_provider` is `P` prices model `M`; any other key prices the whole key as a
+  model. The split compares the key with LiteLLM's own provider id, before it is renamed.
+- The provider is tierwise's name for the `litellm_provider`, through the adapters' alias map
+  (`together_ai` -> `together`, `gemini` -> `google`), so imported rows price the events the adapters
+  write; a provider the map does not know is kept, trimmed and lower-cased (`canonical_provider`).
 - Prices are USD per token, parsed as Decimal from their text (never through float arithmetic) and kept
   only when exact at DECIMAL(38,12).
 - Rows land in raw.imported_prices with valid_from = the --effective-from date and no valid_to.
   stg_model_prices merges them with the model_prices seed: the latest valid_from wins, the seed wins ties.
   Importing again for the same date replaces that date's rows.
+- In the same transaction, the landed days from the effective date on are marked dirty (source `prices`),
+  so the dirty-days sensor and `tierwise run` rebuild them at the new prices.
 """
 
 from __future__ import annotations
@@ -19,13 +24,14 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Context, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import duckdb
 
+from tierwise.dirty_days import mark_repricing
 from tierwise.errors import TierwiseError
 
 TABLE = "raw.imported_prices"
@@ -74,8 +80,9 @@ class BadPrice(ValueError):
 
 @dataclass(frozen=True)
 class ImportedPrice:
-    provider: str
+    provider: str  # tierwise's name for litellm_provider
     model: str
+    litellm_provider: str  # as the file spells it
     source_key: str
     mode: str
     prices: dict[str, Decimal | None]  # tierwise column -> USD per token
@@ -119,7 +126,10 @@ def to_price(value: Any) -> Decimal:
 
 
 def split_key(key: str, provider: str) -> str:
-    """The model id a LiteLLM key prices: `P/M` of provider P is M; any other key is itself."""
+    """The model id a LiteLLM key prices: `P/M` of provider P is M; any other key is itself.
+
+    ``provider`` is LiteLLM's own spelling (`together_ai`), never tierwise's: keys carry LiteLLM's prefix.
+    """
     prefix, sep, rest = key.partition("/")
     if sep and prefix == provider and rest:
         return rest
@@ -128,6 +138,10 @@ def split_key(key: str, provider: str) -> str:
 
 def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
     """One LiteLLM entry as a price, or the reason it is skipped."""
+    # Imported here: the adapters package loads pydantic and the contracts, which every CLI command
+    # would pay for at start-up (this module is imported by the CLI); after the first call it is a lookup.
+    from ingest.adapters.providers import canonical_provider
+
     if key == SAMPLE_KEY:
         return "sample_spec"
     if not isinstance(entry, Mapping):
@@ -140,7 +154,7 @@ def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
     provider = entry.get("litellm_provider")
     if not isinstance(provider, str) or not provider.strip():
         return "no_provider"
-    provider = provider.strip()
+    litellm_provider = provider.strip()
     if any(entry.get(name) is None for name in REQUIRED_FIELDS):
         return "no_token_price"
     prices: dict[str, Decimal | None] = {}
@@ -153,11 +167,22 @@ def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
             prices[column] = to_price(raw)
         except BadPrice:
             return "bad_price"
-    return ImportedPrice(provider=provider, model=split_key(key, provider), source_key=key, mode=mode, prices=prices)
+    return ImportedPrice(
+        provider=canonical_provider(litellm_provider),
+        model=split_key(key, litellm_provider),  # the key's prefix is LiteLLM's spelling, not tierwise's
+        litellm_provider=litellm_provider,
+        source_key=key,
+        mode=mode,
+        prices=prices,
+    )
 
 
 def parse_litellm(data: Any) -> ParseResult:
-    """Parse the whole LiteLLM document; the first key wins when two keys price the same model."""
+    """Parse the whole LiteLLM document; the first key wins when two keys price the same model.
+
+    Same model means same tierwise provider and model id, so two LiteLLM providers that are one provider
+    to tierwise (`gemini` and `vertex_ai`) cannot both price a model: the later key counts as a duplicate.
+    """
     if not isinstance(data, Mapping):
         raise TierwiseError("a LiteLLM price file is a JSON object of model entries")
     result = ParseResult()
@@ -196,10 +221,24 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(DDL)
 
 
+@dataclass(frozen=True)
+class WriteResult:
+    imported: int
+    repriced_days: list[date]  # marked dirty, waiting for a rebuild at the new prices
+
+
 def write_imported_prices(
-    con: duckdb.DuckDBPyConnection, result: ParseResult, effective_from: date, source_file: str | None
-) -> int:
-    """Replace the rows imported for `effective_from` with `result`, in one transaction."""
+    con: duckdb.DuckDBPyConnection,
+    result: ParseResult,
+    effective_from: date,
+    source_file: str | None,
+    at: datetime | None = None,
+) -> WriteResult:
+    """Replace the rows imported for `effective_from` with `result` and mark the days to re-price, in one transaction.
+
+    `at` (naive UTC, default now) is when the days are marked: a dbt build that starts later clears them.
+    """
+    at = at or datetime.now(UTC).replace(tzinfo=None)
     ensure_table(con)
     valid_from = datetime(effective_from.year, effective_from.month, effective_from.day)
     columns = list(PRICE_FIELDS.values())
@@ -211,6 +250,7 @@ def write_imported_prices(
     )
     con.execute("BEGIN TRANSACTION")
     try:
+        repriced = mark_repricing(con, effective_from, at)
         con.execute(f"DELETE FROM {TABLE} WHERE valid_from = ?", [valid_from])
         rows = [
             [
@@ -231,4 +271,4 @@ def write_imported_prices(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return len(result.prices)
+    return WriteResult(imported=len(result.prices), repriced_days=repriced)

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import time
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
 from pipelines.settings import Settings, use_home_for_dagster
+from tierwise.dbt_runner import DbtRunReport, dbt_run_dir, read_run_results
 from tierwise.errors import TierwiseError
 
 log = logging.getLogger(__name__)
@@ -21,6 +27,23 @@ class RunSummary:
     rejected: dict[str, int] = field(default_factory=dict)
     built_ranges: list[tuple[date, date]] = field(default_factory=list)
     skipped_days: list[date] = field(default_factory=list)
+    dbt_runs: list[DbtRunReport] = field(default_factory=list)
+
+
+@contextlib.contextmanager
+def _dbt_console(verbose: bool) -> Iterator[None]:
+    """Where dagster-dbt's echo of every dbt log line goes while a dbt job runs in this process.
+
+    dagster-dbt writes each dbt event to sys.stdout (DbtCliInvocation.stream_raw_events), which is the
+    terminal under `tierwise run`. Unless verbose, send it to /dev/null at the Python level: dbt's own
+    dbt.log in the run folder keeps everything, and Dagster's compute-log capture (which redirects the
+    file descriptor behind sys.stdout) still records it for the UI.
+    """
+    if verbose:
+        yield
+        return
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        yield
 
 
 def _metadata_value(mat: object, key: str) -> object:
@@ -28,7 +51,20 @@ def _metadata_value(mat: object, key: str) -> object:
     return getattr(value, "value", value)
 
 
-def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSummary:
+def run_pipeline(
+    settings: Settings | None = None,
+    build: bool = True,
+    *,
+    verbose: bool = False,
+    on_landed: Callable[[RunSummary], None] | None = None,
+    on_dbt_run: Callable[[DbtRunReport], None] | None = None,
+) -> RunSummary:
+    """Land what is pending, then build the marts for the dirty day ranges, one dbt run per range.
+
+    The callbacks let the CLI print as it goes: `on_landed` once landing is done, `on_dbt_run` with each
+    range's report as soon as its run ends. A failed dbt run raises TierwiseError carrying the failing
+    nodes' errors and the path of the full dbt log; `verbose` lets dbt's own output through to stdout.
+    """
     settings = settings or Settings.from_env()
     settings.home.ensure()
     use_home_for_dagster(settings)
@@ -53,6 +89,8 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
             summary.duplicates[topic] = int(_metadata_value(mat, "duplicates_dropped"))  # type: ignore[arg-type]
             summary.rejected[topic] = int(_metadata_value(mat, "rejected"))  # type: ignore[arg-type]
             dirty.update(_metadata_value(mat, "dirty_days") or [])  # type: ignore[arg-type]
+        if on_landed is not None:
+            on_landed(summary)
         if not build:
             return summary
         from pipelines.defs.dbt.assets import PARTITIONS
@@ -63,13 +101,40 @@ def run_pipeline(settings: Settings | None = None, build: bool = True) -> RunSum
                         ", ".join(d.isoformat() for d in summary.skipped_days))  # fmt: skip
         dbt_job = defs.resolve_job_def("dbt_job")
         for first, last in ranges:
-            result = dbt_job.execute_in_process(
-                instance=instance, tags=range_tags(first, last), raise_on_error=False, run_config=QUIET
-            )
+            # Chosen here so the run's dbt folder (named after the run id by the asset) is known up front.
+            run_id = str(uuid.uuid4())
+            target = dbt_run_dir(settings.home, run_id)
+            began = time.monotonic()
+            with _dbt_console(verbose):
+                result = dbt_job.execute_in_process(
+                    instance=instance, tags=range_tags(first, last), raise_on_error=False, run_config=QUIET,
+                    run_id=run_id,
+                )  # fmt: skip
+            report = DbtRunReport(
+                first=first, last=last, ok=result.success, seconds=time.monotonic() - began,
+                log_path=target / "dbt.log", nodes=read_run_results(target),
+                error="" if result.success else _first_error(result),
+            )  # fmt: skip
+            summary.dbt_runs.append(report)
+            if on_dbt_run is not None:
+                on_dbt_run(report)
             if not result.success:
-                raise TierwiseError(f"dbt build for {first}..{last} failed: {_first_error(result)}")
+                raise TierwiseError(report.failure_text())
             summary.built_ranges.append((first, last))
     return summary
+
+
+# dagster-dbt appends dbt's error-level log lines to its exception message after this line.
+DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"
+
+
+def error_lines(message: str, limit: int = 12) -> str:
+    """The useful part of a step error: dbt's own error lines when dagster-dbt parsed any, else the last line."""
+    if DBT_ERRORS_MARKER in message:
+        lines = [ln.rstrip() for ln in message.split(DBT_ERRORS_MARKER, 1)[1].strip().splitlines() if ln.strip()]
+        return "\n".join(lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else []))
+    lines = message.strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _first_error(result: object) -> str:
@@ -77,5 +142,5 @@ def _first_error(result: object) -> str:
         if event.is_failure and event.step_failure_data is not None:
             err = event.step_failure_data.error
             if err is not None:
-                return err.message.strip().splitlines()[-1] if err.message else err.cls_name or "error"
+                return (error_lines(err.message) if err.message else "") or err.cls_name or "error"
     return "see the Dagster run logs"

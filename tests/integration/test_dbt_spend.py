@@ -11,7 +11,7 @@ import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
@@ -19,12 +19,16 @@ from typing import Any
 import duckdb
 import pytest
 
+from ingest.adapters import from_gemini, from_litellm_spend_log, from_openai_compatible
 from ingest.warehouse import connect
+from schemas import UsageEvent
+from tierwise import prices
 from tierwise.cli import main
 from tierwise.dbt_runner import run_dbt, window_vars
 
 pytestmark = pytest.mark.slow
 
+PAYLOADS = Path(__file__).resolve().parents[1] / "fixtures" / "payloads"
 Q = Decimal("0.000000000001")  # DECIMAL(38,12)
 M = Decimal(1_000_000)
 DAY = date(2026, 4, 14)  # April: 30 days, 720 hours
@@ -50,6 +54,10 @@ GPT54 = {
 }
 GROQ_MAVERICK = {"in": per_m("0.20"), "out": per_m("0.60")}
 TOGETHER_SCOUT_BATCH = {"in": per_m("0.09"), "out": per_m("0.295")}
+# no reasoning price: reasoning tokens pay the output rate
+GEMINI_PRO = {"in": per_m("2.00"), "cache_read": per_m("0.20"), "out": per_m("12.00")}
+TOGETHER_MAVERICK = {"in": per_m("0.27"), "out": per_m("0.85")}
+FIREWORKS_QWEN = {"in": per_m("0.45"), "cache_read": per_m("0.225"), "out": per_m("0.90")}
 DEEPSEEK_BEFORE_CUT = {"in": per_m("0.56"), "out": per_m("1.68")}
 DEEPSEEK_AFTER_CUT = {"in": per_m("0.28"), "out": per_m("0.42")}
 H100_PER_HOUR = Decimal("2.00")
@@ -125,6 +133,27 @@ def add_event(
             deployment,
             next(_offset),
         ],
+    )
+
+
+def add_built(con: duckdb.DuckDBPyConnection, event: UsageEvent) -> None:
+    """An event as an adapter built it: provider, tier, model and tokens exactly as the adapter set them."""
+    add_event(
+        con,
+        event.event_id,
+        event.event_time.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" "),
+        event.tier.value,
+        event.provider,
+        event.model,
+        event.workload,
+        event.team,
+        input_tokens=event.input_tokens,
+        output_tokens=event.output_tokens,
+        cached=event.cached_input_tokens,
+        cache_creation=event.cache_creation_input_tokens,
+        reasoning=event.reasoning_tokens,
+        batch=event.batch,
+        status=event.status,
     )
 
 
@@ -262,7 +291,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         "c6-hosted-batch",
         f"{d} 08:25:00",
         "hosted_open_api",
-        "together_ai",
+        "together",
         "llama-4-scout",
         "etl",
         "data",
@@ -296,6 +325,87 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         cache_creation=1_000,
         output_tokens=0,
     )
+    # Built by the adapters, which write tierwise's provider ids (google, together)...
+    noon = datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC)
+    gemini_usage = {
+        "promptTokenCount": 10_000,
+        "cachedContentTokenCount": 4_000,
+        "candidatesTokenCount": 500,
+        "thoughtsTokenCount": 1_500,
+        "totalTokenCount": 12_000,
+    }
+    gemini = from_gemini(
+        {"responseId": "a1-gemini-adapter", "modelVersion": "gemini-3.1-pro", "usageMetadata": gemini_usage},
+        workload="adapters",
+        team="integrations",
+        event_time=noon,
+    )
+    together = from_openai_compatible(
+        {
+            "id": "a3-together-adapter",
+            "model": "llama-4-maverick",
+            "usage": {"prompt_tokens": 20_000, "completion_tokens": 4_000},
+        },
+        workload="adapters",
+        team="integrations",
+        provider="together_ai",  # LiteLLM's spelling in, tierwise's out
+        event_time=noon,
+    )
+    assert (gemini.provider, gemini.tier.value) == ("google", "closed_api")
+    assert (together.provider, together.tier.value) == ("together", "hosted_open_api")
+    add_built(con, gemini)
+    add_built(con, together)
+    # ...and the same usage written by another producer in LiteLLM's spellings, kept raw at landing
+    common: dict[str, Any] = {"workload": "adapters", "team": "integrations"}
+    add_event(
+        con,
+        "a2-gemini-alias",
+        f"{d} 12:00:01",
+        "closed_api",
+        "gemini",
+        "gemini-3.1-pro",
+        **common,
+        input_tokens=10_000,
+        cached=4_000,
+        output_tokens=2_000,
+        reasoning=1_500,
+    )
+    add_event(
+        con,
+        "a4-together-alias",
+        f"{d} 12:00:01",
+        "hosted_open_api",
+        " Together_AI ",
+        "llama-4-maverick",
+        **common,
+        input_tokens=20_000,
+        output_tokens=4_000,
+    )
+    # Fireworks as the simulator spells it, and as LiteLLM does
+    add_event(
+        con,
+        "a5-fireworks",
+        f"{d} 12:00:02",
+        "hosted_open_api",
+        "fireworks",
+        "qwen3.5-72b",
+        **common,
+        input_tokens=30_000,
+        cached=10_000,
+        output_tokens=1_000,
+    )
+    add_event(
+        con,
+        "a6-fireworks-alias",
+        f"{d} 12:00:02",
+        "hosted_open_api",
+        "fireworks_ai",
+        "qwen3.5-72b",
+        **common,
+        input_tokens=30_000,
+        cached=10_000,
+        output_tokens=1_000,
+    )
     # DeepSeek's seeded price cut at 2025-09-29 00:00 UTC, mid-month
     add_event(
         con,
@@ -322,9 +432,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         output_tokens=1_000_000,
     )
     # self-hosted: scout-prod 2 x H100 09:00-11:30 at the seed price; qwen-batch 1 x L40S 09:00-10:00 at its own
-    add_gpu(
-        con, "g1", f"{d} 09:00:00", f"{d} 11:30:00", "scout-prod", "H100-80GB", 2, engine="vllm", model="llama-4-scout"
-    )
+    add_gpu(con, "g1", f"{d} 09:00:00", f"{d} 11:30:00", "scout-prod", "H100-80GB", 2, engine="vllm", model="llama-4-scout")
     add_gpu(
         con,
         "g2",
@@ -410,10 +518,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
 # Token-priced requests, by hand: exclusive token types x the rates of docs/costs.md.
 EXPECTED_REQUEST_COST = {
     # 30k uncached + 80k cache reads + 10k cache writes + 4k output
-    "c1-cached": 30_000 * SONNET["in"]
-    + 80_000 * SONNET["cache_read"]
-    + 10_000 * SONNET["cache_write"]
-    + 4_000 * SONNET["out"],
+    "c1-cached": 30_000 * SONNET["in"] + 80_000 * SONNET["cache_read"] + 10_000 * SONNET["cache_write"] + 4_000 * SONNET["out"],
     # reasoning has no own price: output rate
     "c2-reasoning": 2_000 * GPT54["in"] + 1_000 * GPT54["out"] + 8_000 * GPT54["out"],
     "c3-batch": 1_000_000 * GPT54["batch_in"] + 200_000 * GPT54["batch_out"],
@@ -424,7 +529,19 @@ EXPECTED_REQUEST_COST = {
     "c8-cache-fallback": 5_000 * GPT54["in"] + 4_000 * GPT54["cache_read"] + 1_000 * GPT54["in"],
     "ds-before": 1_000_000 * DEEPSEEK_BEFORE_CUT["in"] + 1_000_000 * DEEPSEEK_BEFORE_CUT["out"],
     "ds-after": 1_000_000 * DEEPSEEK_AFTER_CUT["in"] + 1_000_000 * DEEPSEEK_AFTER_CUT["out"],
+    # 6k uncached + 4k cache reads, 500 output + 1.5k thoughts (reasoning at the output rate)
+    "a1-gemini-adapter": 6_000 * GEMINI_PRO["in"]
+    + 4_000 * GEMINI_PRO["cache_read"]
+    + 500 * GEMINI_PRO["out"]
+    + 1_500 * GEMINI_PRO["out"],
+    "a3-together-adapter": 20_000 * TOGETHER_MAVERICK["in"] + 4_000 * TOGETHER_MAVERICK["out"],
+    # 20k uncached + 10k cache reads + 1k output
+    "a5-fireworks": 20_000 * FIREWORKS_QWEN["in"] + 10_000 * FIREWORKS_QWEN["cache_read"] + 1_000 * FIREWORKS_QWEN["out"],
 }
+# An alias-spelled request costs what the same request under tierwise's id costs.
+EXPECTED_REQUEST_COST["a2-gemini-alias"] = EXPECTED_REQUEST_COST["a1-gemini-adapter"]
+EXPECTED_REQUEST_COST["a4-together-alias"] = EXPECTED_REQUEST_COST["a3-together-adapter"]
+EXPECTED_REQUEST_COST["a6-fireworks-alias"] = EXPECTED_REQUEST_COST["a5-fireworks"]
 
 
 def test_each_cost_rule_prices_requests_exactly(world: Built) -> None:
@@ -436,6 +553,45 @@ def test_each_cost_rule_prices_requests_exactly(world: Built) -> None:
     assert got["c2-reasoning"] == Decimal("0.14")
     assert got["c3-batch"] == Decimal("2.75")
     assert got["c8-cache-fallback"] == Decimal("0.016")
+    # 0.012 + 0.0008 + 0.006 + 0.018; 0.0054 + 0.0034; 0.009 + 0.00225 + 0.0009
+    assert got["a1-gemini-adapter"] == got["a2-gemini-alias"] == Decimal("0.0368")
+    assert got["a3-together-adapter"] == got["a4-together-alias"] == Decimal("0.0088")
+    assert got["a5-fireworks"] == got["a6-fireworks-alias"] == Decimal("0.01215")
+
+
+def test_adapter_and_alias_spelled_usage_is_priced_from_the_seeds_under_tierwise_ids(world: Built) -> None:
+    rows = query(
+        world.warehouse,
+        "select event_id, provider, pricing_basis, is_unpriced, price_source from priced_requests "
+        "where workload = 'adapters' order by event_id",
+    )
+    assert rows == [
+        ("a1-gemini-adapter", "google", "token_price", False, "seed"),
+        ("a2-gemini-alias", "google", "token_price", False, "seed"),
+        ("a3-together-adapter", "together", "token_price", False, "seed"),
+        ("a4-together-alias", "together", "token_price", False, "seed"),
+        ("a5-fireworks", "fireworks", "token_price", False, "seed"),
+        ("a6-fireworks-alias", "fireworks", "token_price", False, "seed"),
+    ]
+    # one spend row per provider, whatever the spelling that was sent; none of it unpriced
+    spend = query(
+        world.warehouse,
+        "select provider, model, requests, unpriced_requests, cost_usd from spend_daily "
+        "where workload = 'adapters' order by provider",
+    )
+    assert spend == [
+        ("fireworks", "qwen3.5-72b", 2, 0, Decimal("0.0243")),
+        ("google", "gemini-3.1-pro", 2, 0, Decimal("0.0736")),
+        ("together", "llama-4-maverick", 2, 0, Decimal("0.0176")),
+    ]
+    assert query(world.warehouse, "select count(*) from unpriced_usage where workload = 'adapters'") == [(0,)]
+    # landing's table is not rewritten: the spelling that was sent stays there
+    raw = dict(query(world.warehouse, "select event_id, provider from raw.usage_events where workload = 'adapters'"))
+    assert (raw["a2-gemini-alias"], raw["a4-together-alias"], raw["a6-fireworks-alias"]) == (
+        "gemini",
+        " Together_AI ",
+        "fireworks_ai",
+    )
 
 
 def test_price_change_mid_month_applies_from_its_effective_instant(world: Built) -> None:
@@ -448,9 +604,9 @@ def test_unpriced_usage_is_null_and_listed_never_zero(world: Built) -> None:
         world.warehouse,
         "select is_unpriced, pricing_basis, token_cost_usd from priced_requests where event_id = 'c7-unpriced'",
     ) == [(True, "unpriced", None)]
-    assert query(
-        world.warehouse, "select cost_usd, unpriced_requests from spend_daily where model = 'gpt-9-preview'"
-    ) == [(None, 1)]
+    assert query(world.warehouse, "select cost_usd, unpriced_requests from spend_daily where model = 'gpt-9-preview'") == [
+        (None, 1)
+    ]
     rows = query(
         world.warehouse, "select reason, model, deployment, requests, tokens_total from unpriced_usage order by reason"
     )
@@ -507,8 +663,7 @@ def test_selfhost_attribution_and_idle_add_up_to_the_deployment_cost(world: Buil
         (w, t, p, m, i): (c, r)
         for w, t, p, m, i, c, r in query(
             world.warehouse,
-            "select workload, team, provider, model, is_idle, cost_usd, requests from spend_daily "
-            "where tier = 'self_hosted'",
+            "select workload, team, provider, model, is_idle, cost_usd, requests from spend_daily where tier = 'self_hosted'",
         )
     }
     assert spend == {
@@ -624,24 +779,21 @@ def test_focus_export_has_every_mandatory_column_with_valid_values(
         (Decimal(8_000), 8_000 * GPT54["out"], "Tokens")
     ]
     idle_gpu = [r for r in rows if r["x_Workload"] == "(idle)" and r["x_CostType"] == "gpu"]
-    assert [
-        (Decimal(r["PricingQuantity"]), Decimal(r["BilledCost"]), r["PricingUnit"], r["ResourceId"]) for r in idle_gpu
-    ] == [(Decimal(2), Decimal(4), "GPU-Hours", "scout-prod")]
+    assert [(Decimal(r["PricingQuantity"]), Decimal(r["BilledCost"]), r["PricingUnit"], r["ResourceId"]) for r in idle_gpu] == [
+        (Decimal(2), Decimal(4), "GPU-Hours", "scout-prod")
+    ]
     assert {r["PublisherName"] for r in rows if r["x_Model"] == "claude-sonnet-4-6"} == {"Anthropic"}
 
 
-def test_spend_json_rows_are_exact(
-    world: Built, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_spend_json_rows_are_exact(world: Built, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setenv("TIERWISE_WAREHOUSE", str(world.warehouse))
     nxt = (DAY + timedelta(days=1)).isoformat()
     assert main(["spend", "--by", "workload,day", "--from", DAY.isoformat(), "--to", nxt, "--json"]) == 0
     rows = {r["workload"]: r for r in json.loads(capsys.readouterr().out)}
     exp = selfhost_expectation()
-    agent = sum(
-        (EXPECTED_REQUEST_COST[k] for k in ("c2-reasoning", "c3-batch", "c4-error", "c8-cache-fallback")), Decimal(0)
-    )
-    assert set(rows) == {"support", "agent", "search", "etl", "rag", "chat", "(idle)"}
+    agent = sum((EXPECTED_REQUEST_COST[k] for k in ("c2-reasoning", "c3-batch", "c4-error", "c8-cache-fallback")), Decimal(0))
+    assert set(rows) == {"support", "agent", "search", "etl", "rag", "chat", "adapters", "(idle)"}
+    assert rows["adapters"]["cost_usd"] == "0.115500000000"  # 0.0736 + 0.0176 + 0.0243
     assert rows["agent"]["cost_usd"] == "2.918500000000" == format(rnd(agent), "f")
     assert rows["agent"]["unpriced_requests"] == 1 and rows["agent"]["requests"] == 5
     assert rows["agent"]["tokens_reasoning"] == 8_000 and rows["agent"]["day"] == "2026-04-14"
@@ -742,9 +894,11 @@ def test_partition_window_replaces_exactly_its_days_and_imports_reprice_from_the
         )
     )
     monkeypatch.setenv("TIERWISE_WAREHOUSE", str(warehouse))
+    monkeypatch.setenv("TIERWISE_HOME", str(tmp_path / "home"))  # no Dagster instance to tell
     assert main(["prices", "import", "litellm", str(litellm), "--effective-from", d2.isoformat()]) == 0
     printed = capsys.readouterr().out
     assert "imported 1 prices" in printed and "skipped 2 entries" in printed
+    assert "marked 1 day for re-pricing from 2026-06-11 to 2026-06-11" in printed
     build(warehouse, tmp_path)
     imported_in, imported_out = per_m("4"), per_m("20")
     assert daily() == {
@@ -757,3 +911,93 @@ def test_partition_window_replaces_exactly_its_days_and_imports_reprice_from_the
         "e3-late": "seed",
         "e4-not-rebuilt": "litellm_import",
     }
+
+
+# --- LiteLLM's provider ids, imported and sent, meet tierwise's ------------------------------------
+
+
+def test_litellm_import_prices_adapter_built_and_alias_spelled_events_alike(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    warehouse = tmp_path / "w.duckdb"
+    model = "meta-llama/Llama-3.3-70B-Instruct-Turbo"
+    fw_model = "accounts/fireworks/models/deepseek-v3p2"
+    spend_log = json.loads((PAYLOADS / "litellm_spend_log_row.json").read_text(encoding="utf-8"))
+    event = from_litellm_spend_log(spend_log)  # custom_llm_provider together_ai, model together_ai/<model>
+    assert (event.provider, event.model, event.input_tokens, event.output_tokens) == ("together", model, 1_200, 90)
+
+    con = connect(warehouse)
+    add_built(con, event)
+    add_event(
+        con,
+        "alias-1",
+        "2025-06-02 11:00:00",
+        "hosted_open_api",
+        "together_ai",
+        model,
+        "rag-service",
+        "team-42",
+        input_tokens=1_200,
+        output_tokens=90,
+    )
+    add_event(
+        con,
+        "fw-1",
+        "2025-06-02 12:00:00",
+        "hosted_open_api",
+        "fireworks",
+        fw_model,
+        "rag-service",
+        "team-42",
+        input_tokens=2_000,
+        output_tokens=100,
+    )
+    # a row imported before the importer renamed providers still says fireworks_ai
+    prices.ensure_table(con)
+    con.execute(
+        "insert into raw.imported_prices (provider, model, valid_from, input_cost_per_token, output_cost_per_token, "
+        "source_key, litellm_mode, imported_at) values ('fireworks_ai', ?, '2025-05-01', "
+        "cast(? as decimal(38, 12)), cast(? as decimal(38, 12)), ?, 'chat', now()::timestamp)",
+        [fw_model, "0.0000009", "0.0000009", f"fireworks_ai/{fw_model}"],
+    )
+    con.close()
+
+    litellm = tmp_path / "litellm.json"
+    litellm.write_text(
+        json.dumps(
+            {
+                f"together_ai/{model}": {
+                    "litellm_provider": "together_ai",
+                    "mode": "chat",
+                    "input_cost_per_token": 8.8e-07,
+                    "output_cost_per_token": 8.8e-07,
+                }
+            }
+        )
+    )
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(warehouse))
+    assert main(["prices", "import", "litellm", str(litellm), "--effective-from", "2025-06-01"]) == 0
+    assert "imported 1 prices" in capsys.readouterr().out
+    assert query(warehouse, "select provider, model from raw.imported_prices where valid_from = '2025-06-01'") == [
+        ("together", model)
+    ]
+    build(warehouse, tmp_path)
+
+    together_cost = 1_200 * per_m("0.88") + 90 * per_m("0.88")
+    fireworks_cost = 2_000 * per_m("0.90") + 100 * per_m("0.90")
+    assert (together_cost, fireworks_cost) == (Decimal("0.0011352"), Decimal("0.00189"))
+    got = {
+        row[0]: row[1:]
+        for row in query(warehouse, "select event_id, provider, price_source, token_cost_usd from priced_requests")
+    }
+    assert got == {
+        event.event_id: ("together", "litellm_import", together_cost),
+        "alias-1": ("together", "litellm_import", together_cost),
+        "fw-1": ("fireworks", "litellm_import", fireworks_cost),
+    }
+    assert query(
+        warehouse, "select provider, model from stg_model_prices where price_source = 'litellm_import' order by 1"
+    ) == [
+        ("fireworks", fw_model),
+        ("together", model),
+    ]

@@ -12,10 +12,23 @@ from pathlib import Path
 
 import duckdb
 import pytest
+from kafka import KafkaConsumer, TopicPartition
 
+from ingest.landing import DEFAULT_CONSUMER
 from tests.factories import encode, produce, usage_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+
+class Progress:
+    """Records landing has committed, read from the offsets it mirrors to its consumer group."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.reader = KafkaConsumer(bootstrap_servers=bootstrap, group_id=DEFAULT_CONSUMER, enable_auto_commit=False)
+        self.tps = [TopicPartition(topic, p) for p in sorted(self.reader.partitions_for_topic(topic) or ())]
+
+    def landed(self) -> int:
+        return sum(self.reader.committed(tp) or 0 for tp in self.tps)
 
 EVENTS = 100_000
 
@@ -32,13 +45,17 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(
                TIERWISE_TOPIC_PREFIX=topic_prefix, TIERWISE_WAREHOUSE=str(tmp_path / "home" / "warehouse.duckdb"))
     cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "2000"]
     rng = random.Random(20261128)
+    progress = Progress(kafka_bootstrap, topic)
     kills = 0
     for _attempt in range(80):
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        # Kill at a random moment: during start-up, mid-batch, or inside a DuckDB commit.
-        deadline = time.monotonic() + rng.uniform(0.7, 1.8)
-        while time.monotonic() < deadline and proc.poll() is None:
-            time.sleep(0.05)
+        # Kill at a random point inside landing: once it has committed a random number of further
+        # records (read from the offsets it mirrors to Kafka), plus a random delay that lands the kill
+        # anywhere in the next fetch, decode or DuckDB commit.
+        target = progress.landed() + rng.randint(1, EVENTS // 4)
+        while proc.poll() is None and progress.landed() < target:
+            time.sleep(0.01)
+        time.sleep(rng.uniform(0, 0.05))
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -49,6 +66,7 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(
         break
     else:
         pytest.fail("landing never finished")
+    progress.reader.close()
     # A last clean run must find nothing left.
     final = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
     assert f"{topic}: landed 0," in final.stdout

@@ -54,15 +54,52 @@ def test_only_chat_completion_and_responses_modes_are_imported() -> None:
 def test_key_prefix_equal_to_provider_is_stripped_others_kept() -> None:
     ids = by_id(prices.load_litellm_file(FIXTURE))
     assert ("openai", "gpt-5.4") in ids  # no prefix: model of its litellm_provider
-    assert ("gemini", "gemini-3.1-pro") in ids  # gemini/ prefix of provider gemini
-    assert ("vertex_ai-language-models", "gemini-3.1-pro") in ids  # same model, other provider
+    assert ("google", "gemini-3.1-pro") in ids  # gemini/ prefix of provider gemini, which is google to tierwise
+    assert ("vertex_ai-language-models", "gemini-3.1-pro") in ids  # same model, a provider not in the alias map
     assert ("groq", "llama-4-scout") in ids
-    assert ("together_ai", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8") in ids  # only the first / splits
-    assert ("fireworks_ai", "accounts/fireworks/models/deepseek-v3p2") in ids
+    assert ("together", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8") in ids  # only the first / splits
+    assert ("fireworks", "accounts/fireworks/models/deepseek-v3p2") in ids
     assert ("openrouter", "openai/gpt-5.4") in ids
     # a prefix that is not the provider stays part of the model id
     assert ("vertex_ai-anthropic_models", "vertex_ai/claude-sonnet-4-6") in ids
-    assert ("text-completion-openai", "gpt-3.5-turbo-instruct") in ids
+    assert ("openai", "gpt-3.5-turbo-instruct") in ids  # text-completion-openai is OpenAI to tierwise
+
+
+def test_providers_are_renamed_to_tierwise_names_after_the_key_is_split() -> None:
+    ids = by_id(prices.load_litellm_file(FIXTURE))
+    together = ids[("together", "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8")]
+    assert (together.litellm_provider, together.source_key) == (
+        "together_ai",
+        "together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+    )
+    assert ids[("google", "gemini-3.1-pro")].litellm_provider == "gemini"
+    # no imported provider is an alias: every row can match an adapter-built event
+    assert not {provider for provider, _ in ids} & {"gemini", "together_ai", "fireworks_ai", "text-completion-openai"}
+
+    def one(key: str, provider: str) -> tuple[str, str]:
+        entry = {"litellm_provider": provider, "mode": "chat", "input_cost_per_token": "1e-6", "output_cost_per_token": "2e-6"}
+        (price,) = prices.parse_litellm({key: entry}).prices
+        return price.provider, price.model
+
+    # the split compares LiteLLM's prefix with LiteLLM's provider, not with tierwise's name for it
+    assert one("together_ai/meta-llama/X", "together_ai") == ("together", "meta-llama/X")
+    assert one("together/meta-llama/X", "together_ai") == ("together", "together/meta-llama/X")
+    assert one("fireworks_ai/accounts/f/models/y", " fireworks_ai ") == ("fireworks", "accounts/f/models/y")
+    # a provider the map does not know keeps its name, trimmed and lower-cased like every provider id
+    assert one("Acme_AI/m-1", " Acme_AI ") == ("acme_ai", "m-1")
+    assert one("sagemaker/m-2", "sagemaker") == ("sagemaker", "m-2")
+
+
+def test_two_litellm_providers_that_are_one_provider_to_tierwise_import_once() -> None:
+    def entry(provider: str, price: str) -> dict[str, str]:
+        return {"litellm_provider": provider, "mode": "chat", "input_cost_per_token": price, "output_cost_per_token": price}
+
+    result = prices.parse_litellm(
+        {"gemini/gemini-x": entry("gemini", "0.000002"), "vertex_ai/gemini-x": entry("vertex_ai", "0.000003")}
+    )
+    assert [(p.provider, p.model, p.source_key) for p in result.prices] == [("google", "gemini-x", "gemini/gemini-x")]
+    assert result.prices[0].prices["input_cost_per_token"] == Decimal("0.000002")  # the first key wins
+    assert dict(result.skipped) == {"duplicate": 1}
 
 
 def test_first_key_wins_for_a_duplicate_model() -> None:
@@ -83,7 +120,7 @@ def test_all_seven_price_fields_map_and_missing_ones_are_none() -> None:
         "batch_input_cost_per_token": Decimal("0.0000015"),
         "batch_output_cost_per_token": Decimal("0.0000075"),
     }
-    assert ids[("gemini", "gemini-3.1-pro")].prices["reasoning_cost_per_token"] == Decimal("0.000012")
+    assert ids[("google", "gemini-3.1-pro")].prices["reasoning_cost_per_token"] == Decimal("0.000012")
 
 
 def test_prices_are_exact_decimals_not_float_approximations() -> None:
@@ -185,6 +222,16 @@ def test_cli_imports_and_prints_counts(home: Home, capsys: pytest.CaptureFixture
         14,
         datetime(2026, 5, 1),
     )
+    # stored under tierwise's provider names, the ones the price seeds and the adapters use
+    stored = con.execute(
+        "select source_key, provider, model from raw.imported_prices "
+        "where source_key like 'together_ai/%' or source_key like 'gemini/%' order by source_key"
+    ).fetchall()
+    assert stored == [
+        ("gemini/gemini-3.1-pro", "google", "gemini-3.1-pro"),
+        ("together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", "together",
+         "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"),
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

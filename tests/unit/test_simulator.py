@@ -5,13 +5,14 @@ from __future__ import annotations
 import csv
 import statistics
 from collections import Counter, defaultdict
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
+from ingest.adapters.providers import PROVIDER_ALIASES, PROVIDER_TIERS, canonical_provider
 from ingest.simulator import (
     BREAK_EVEN_TOKENS_PER_DAY,
     CATALOGUE,
@@ -75,14 +76,24 @@ def test_every_tier_is_present_with_catalogue_models_shadow_traffic_and_gpu_hear
 
 
 def test_priced_models_use_the_price_seed_ids_and_exactly_one_is_unpriced() -> None:
-    if not PRICES.exists():
-        pytest.skip("price seeds not written yet")
     with open(PRICES, newline="") as fh:
-        priced = {(row["provider"], row["model"]) for row in csv.DictReader(fh)}
+        # the demo runs up to today: only rows without an end date price it
+        priced = {(row["provider"], row["model"]) for row in csv.DictReader(fh) if not row["valid_to"]}
     api_models = {(p, m) for key, (tier, p, m, _, _) in CATALOGUE.items() if tier != "self_hosted"}
     missing = {pm for pm in api_models if pm not in priced}
     assert missing == {(CATALOGUE[k][1], CATALOGUE[k][2]) for k in UNPRICED}
     assert len(UNPRICED) == 1
+    # every hosted and closed model the demo sends is priced, Google, Together and Fireworks included
+    assert {("google", "gemini-3.1-pro"), ("together", "llama-4-maverick"), ("fireworks", "qwen3.5-72b")} <= priced
+
+
+def test_providers_are_spelled_as_the_adapters_write_them() -> None:
+    for key, (tier, provider, _, _, _) in CATALOGUE.items():
+        # tierwise's name, not LiteLLM's (gemini, together_ai, fireworks_ai are aliases)
+        assert canonical_provider(provider) == provider, key
+        assert provider not in PROVIDER_ALIASES, key
+        if provider in PROVIDER_TIERS:
+            assert PROVIDER_TIERS[provider].value == tier, key
 
 
 def test_support_chat_crosses_the_break_even_volume_within_the_month() -> None:
@@ -144,3 +155,68 @@ def test_generated_usage_carries_no_content_and_content_variants_are_stripped() 
         event = parse_usage(rec.value)
         assert event.content_fields_dropped > 0
         assert content_keys(orjson.loads(event.model_dump_json())) == []
+
+
+# --- the period never reaches past "now" (an injected clock, never the wall clock) -----------------
+
+NOW = datetime(2026, 3, 4, 13, 37, 21, tzinfo=UTC)  # a Wednesday afternoon
+
+
+def event_times(records: list[Any]) -> list[datetime]:
+    """event_time of every well-formed usage record (resends included)."""
+    out = []
+    for r in records:
+        if r.kind != "usage":
+            continue
+        out.append(datetime.fromisoformat(orjson.loads(r.value)["event_time"]))
+    return out
+
+
+def test_without_a_start_the_period_is_whole_days_then_today_up_to_now() -> None:
+    cfg = SimConfig(days=3, rate=0.05, seed=7).resolved(NOW)
+    assert (cfg.start, cfg.end) == (date(2026, 3, 2), NOW)
+    records = list(Simulator(cfg).records())
+    times = event_times(records)
+    assert max(times) < NOW
+    assert {t.date() for t in times} == {date(2026, 3, 2), date(2026, 3, 3), date(2026, 3, 4)}
+    assert min(times) < datetime(2026, 3, 2, 1, tzinfo=UTC)  # the first day is whole, from midnight
+    assert max(times) > NOW - timedelta(hours=1)  # today runs right up to now
+    ends = [parse_gpu(r.value).interval_end for r in records if r.kind == "gpu"]
+    assert max(ends) <= NOW  # heartbeats only for finished intervals
+    assert len(ends) == 2 * ((2 * 24 + 13) * 12 + 7)  # 2 deployments, 5-minute intervals up to 13:35
+
+
+def test_a_start_that_runs_into_the_future_is_cut_at_now_and_only_the_future_is_dropped() -> None:
+    uncut = list(Simulator(SimConfig(days=5, start=START, rate=0.05, seed=7)).records())
+    cut_cfg = SimConfig(days=5, start=START, rate=0.05, seed=7).resolved(NOW)
+    assert (cut_cfg.start, cut_cfg.end) == (START, NOW)
+    cut = list(Simulator(cut_cfg).records())
+    assert max(event_times(cut)) < NOW
+    # The same random stream: the cut run is exactly the uncut run's usage before now.
+    before = [r.value for r in uncut if r.kind == "usage" and event_times([r])[0] < NOW]
+    assert Counter(r.value for r in cut if r.kind == "usage") == Counter(before)
+    assert len(before) < sum(r.kind == "usage" for r in uncut)
+    assert [r.value for r in cut] == [r.value for r in Simulator(cut_cfg).records()]  # deterministic
+
+
+def test_a_period_in_the_past_does_not_depend_on_the_clock() -> None:
+    past = SimConfig(days=2, start=START, rate=0.05, seed=7)
+    assert past.resolved(NOW) == past.resolved(NOW + timedelta(days=400))
+    assert [r.value for r in Simulator(past.resolved(NOW)).records()] == [r.value for r in run()]
+
+
+def test_an_explicit_end_and_a_midnight_cut() -> None:
+    # --end pins "now" for reproducible output; a cut at midnight leaves no empty last day.
+    cfg = SimConfig(days=2, end=datetime(2026, 3, 4, tzinfo=UTC)).resolved(NOW + timedelta(days=30))
+    assert (cfg.start, cfg.end) == (date(2026, 3, 2), datetime(2026, 3, 4, tzinfo=UTC))
+    # An end later than now is still cut at now.
+    assert SimConfig(days=2, end=NOW + timedelta(hours=5)).resolved(NOW).end == NOW
+
+
+def test_a_start_after_now_or_a_naive_clock_is_refused() -> None:
+    with pytest.raises(ValueError, match="begins after 2026-03-04 13:37 UTC"):
+        SimConfig(days=2, start=date(2026, 3, 5)).resolved(NOW)
+    with pytest.raises(ValueError, match="timezone-aware"):
+        SimConfig(days=2).resolved(NOW.replace(tzinfo=None))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        Simulator(SimConfig(days=2, start=START, end=NOW.replace(tzinfo=None)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -13,13 +13,16 @@ from pipelines.settings import Settings, use_home_for_dagster
 
 
 @click.command()
-@click.option("--days", type=int, default=30, show_default=True, help="Days of simulated traffic.")
+@click.option("--days", type=click.IntRange(1, 3660), default=30, show_default=True, help="Days of simulated traffic.")
 @click.option("--seed", type=int, default=7, show_default=True, help="Simulator seed (same seed, same events).")
+@click.option("--verbose", "-v", is_flag=True, help="Stream dbt's output (every node) instead of one line per dbt run.")
 @click.pass_context
-def demo(ctx: click.Context, days: int, seed: int) -> None:
+def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     """Broker up, topics, a month of simulated traffic, landing, dbt build, spend summary."""
     from ingest.broker import LocalBroker
+    from ingest.simulator import SimConfig
     from ingest.topics import ensure_topics
+    from tierwise.commands.pipeline import echo_dbt_run, echo_landed
     from tierwise.runner import run_pipeline
 
     settings = Settings.from_env()
@@ -27,20 +30,23 @@ def demo(ctx: click.Context, days: int, seed: int) -> None:
     status = LocalBroker(settings.home).up()
     click.echo(f"[1/4] Kafka: {status.describe()}")
     ensure_topics(status.bootstrap or "")
-    # The simulated month ends today (UTC) so the marts' daily partitions cover it.
-    start = datetime.now(UTC).date() - timedelta(days=days - 1)
-    click.echo(f"[2/4] simulating {days} days of traffic from {start} (seed {seed})")
+    # The simulated month ends now: whole days up to yesterday, then today so far (SimConfig.resolved says
+    # why), so the marts show no spend in hours that have not happened yet. One clock read for all steps.
+    window = SimConfig(days=days).resolved(datetime.now(UTC))
+    assert window.start is not None and window.end is not None
+    click.echo(f"[2/4] simulating the last {days} days of traffic up to now (seed {seed})")
     root = ctx.find_root().command
     assert isinstance(root, click.Group)
-    ctx.invoke(root.commands["simulate"], days=days, start=start.isoformat(), seed=seed)
+    ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(),
+               seed=seed)  # fmt: skip
     click.echo("[3/4] landing from Kafka and building the marts")
-    summary = run_pipeline(settings)
-    for topic, n in summary.landed.items():
-        click.echo(f"      {topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
-                   f"rejected to the DLQ {summary.rejected.get(topic, 0)}")  # fmt: skip
-    click.echo("[4/4] spend per workload and tier over the simulated period")
-    ctx.invoke(root.commands["spend"], by="workload,tier", date_from=start.isoformat(),
-               date_to=date.today().isoformat(), as_json=False)  # fmt: skip
+    run_pipeline(settings, verbose=verbose, on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
+                 on_dbt_run=lambda r: echo_dbt_run(r, "      "))  # fmt: skip
+    last_day = (window.end - timedelta(microseconds=1)).date()
+    click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last_day} (today so far included)")
+    # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.
+    ctx.invoke(root.commands["spend"], by="workload,tier", date_from=window.start.isoformat(),
+               date_to=(last_day + timedelta(days=1)).isoformat(), as_json=False)  # fmt: skip
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
         "Try `tierwise spend --by team,month`, `tierwise status`, or `make ui` for the Dagster UI."

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import uuid
-from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +49,7 @@ def _event_from_flags(values: dict[str, Any], tags: tuple[str, ...]) -> dict[str
 @click.option("--json", "json_text", default=None, help="The whole event as JSON; '-' reads it from stdin.")
 @click.option("--workload", default=None, help="Workload the cost is attributed to.")
 @click.option("--tier", type=click.Choice(["closed_api", "hosted_open_api", "self_hosted"]), default=None)
-@click.option("--provider", default=None, help="e.g. openai, anthropic, together_ai, vllm.")
+@click.option("--provider", default=None, help="e.g. openai, anthropic, google, together, vllm (tierwise's ids).")
 @click.option("--model", default=None)
 @click.option("--input-tokens", type=int, default=None)
 @click.option("--output-tokens", type=int, default=None)
@@ -153,7 +152,14 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
     "--start",
     type=click.DateTime(["%Y-%m-%d"]),
     default=None,
-    help="First simulated day (UTC). Default: --days before today; give it for reproducible output.",
+    help="First simulated day (UTC). Default: the last --days days up to --end (today so far included).",
+)
+@click.option(
+    "--end",
+    metavar="YYYY-MM-DDTHH:MM",
+    default=None,
+    help="Simulate nothing at or after this time (UTC unless an offset is given; capped at now, the default). "
+    "Give it (and --start) for reproducible output.",
 )
 @click.option("--rate", type=click.FloatRange(min=0, min_open=True), default=None, help="Average requests/s on the first day.")
 @click.option(
@@ -178,21 +184,24 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
 @click.option("--compression", type=click.Choice(["gzip", "none"]), default="gzip", show_default=True)
 @click.option("--topic", default=USAGE_TOPIC, show_default=True)
 @click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
-def simulate(days: int, start: datetime | str | None, rate: float | None, tokens_per_day: float | None, seed: int,
-             dup_rate: float, late_rate: float, bad_rate: float, gpu_interval: int, out: Path | None,
-             compression: str, topic: str, gpu_topic: str) -> None:  # fmt: skip
+def simulate(days: int, start: datetime | str | None, end: datetime | str | None, rate: float | None,
+             tokens_per_day: float | None, seed: int, dup_rate: float, late_rate: float, bad_rate: float,
+             gpu_interval: int, out: Path | None, compression: str, topic: str, gpu_topic: str) -> None:  # fmt: skip
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
     from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
     from ingest.topics import ensure_topics
 
     cfg = SimConfig(
-        days=days, start=_as_date(start), rate=rate, tokens_per_day=tokens_per_day, seed=seed,
+        days=days, start=_as_date(start), end=_as_utc(end), rate=rate, tokens_per_day=tokens_per_day, seed=seed,
         dup_rate=dup_rate, late_rate=late_rate, bad_rate=bad_rate, gpu_interval_min=gpu_interval,
     )  # fmt: skip
-    first: date = cfg.resolved_start()
-    cfg = replace(cfg, start=first)
+    try:
+        cfg = cfg.resolved(datetime.now(UTC))  # never simulate the future
+    except ValueError as exc:
+        raise TierwiseError(str(exc)) from None
+    assert cfg.start is not None and cfg.end is not None
     req_s, scale = resolve_volume(cfg)
-    click.echo(f"simulating {days} day(s) from {first} at {req_s:.3f} requests/s "
+    click.echo(f"simulating {describe_window(cfg.start, cfg.end)} at {req_s:.3f} requests/s "
                f"(token scale {scale:.2f}), seed {seed}")  # fmt: skip
     if out is not None:
         try:
@@ -209,6 +218,26 @@ def simulate(days: int, start: datetime | str | None, rate: float | None, tokens
     click.echo(f"{summary.total} messages to {where} in {summary.seconds:.1f}s ({rate_s:,.0f}/s): "
                f"{summary.usage} usage (incl. {summary.dup} duplicates, {summary.late} late), "
                f"{summary.gpu} GPU heartbeats, {summary.bad} malformed")  # fmt: skip
+
+
+def describe_window(start: date, end: datetime) -> str:
+    """'2026-10-30 00:00 .. 2026-11-28 14:37 UTC (30 days)': the days the marts will show."""
+    end = end.astimezone(UTC)
+    last = (end - timedelta(microseconds=1)).date()
+    days = (last - start).days + 1
+    return f"{start} 00:00 .. {end:%Y-%m-%d %H:%M} UTC ({days} day{'s' if days != 1 else ''})"
+
+
+def _as_utc(value: datetime | str | None) -> datetime | None:
+    """--end as an ISO time (naive means UTC), or a datetime passed by `ctx.invoke`."""
+    if value is None:
+        return None
+    if not isinstance(value, datetime):
+        try:
+            value = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise TierwiseError(f"--end must be a time like 2026-03-01T12:00 (UTC), got {value!r}") from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def _as_date(value: datetime | date | str | None) -> date | None:

@@ -17,8 +17,10 @@ import duckdb
 
 from ingest.warehouse import connect
 from tierwise import focus, prices
+from tierwise.dirty_days import dirty_days_in
 from tierwise.errors import TierwiseError
-from tierwise.home import warehouse_path
+from tierwise.home import Home, warehouse_path
+from tierwise.repricing import announce_price_import
 from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
 
 DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
@@ -127,7 +129,8 @@ def import_litellm(file: Path, effective_from: str) -> None:
     """Import LiteLLM's model_prices_and_context_window.json (chat models only).
 
     The prices apply from --effective-from on and override older catalog rows; a seed row dated the same
-    day or later wins over them. Rebuild the days since then to re-price them.
+    day or later wins over them. The landed days since then are marked for re-pricing: the dirty-days
+    sensor (or `tierwise run`) rebuilds them.
     """
     day = parse_day(effective_from, "--effective-from")
     if day is None:  # click enforces the option; this keeps the type checker honest
@@ -139,12 +142,38 @@ def import_litellm(file: Path, effective_from: str) -> None:
     except duckdb.IOException as exc:
         raise TierwiseError(f"cannot open {path} for writing (a pipeline run may hold it): {exc}") from exc
     try:
-        prices.write_imported_prices(con, result, day, str(file))
+        written = prices.write_imported_prices(con, result, day, str(file))
+        pending = dirty_days_in(con)
     finally:
         con.close()
     reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(result.skipped.items()))
-    click.echo(f"imported {len(result.prices)} prices effective {day.isoformat()} into {path}")
+    click.echo(f"imported {written.imported} prices effective {day.isoformat()} into {path}")
     click.echo(f"skipped {result.skipped_total} entries" + (f": {reasons}" if reasons else ""))
+    click.echo(repricing_message(day, written.repriced_days))
+    _announce(day, written, pending)
+
+
+def repricing_message(effective_from: date, days: list[date]) -> str:
+    if not days:
+        return f"no landed day on or after {effective_from.isoformat()}: nothing to re-price"
+    plural = "" if len(days) == 1 else "s"
+    return f"marked {len(days)} day{plural} for re-pricing from {days[0].isoformat()} to {days[-1].isoformat()}"
+
+
+def _announce(day: date, written: prices.WriteResult, pending: list[date]) -> None:
+    """Wake the home's dirty-days sensor; the marks are committed, so a failure here is only a warning."""
+    home = Home.from_env()
+    try:
+        dagster_home = announce_price_import(home, day, written.imported, written.repriced_days, pending)
+    except Exception as exc:  # the import itself succeeded; landing or `tierwise run` still sees the marks
+        click.echo(f"tierwise: warning: could not report the import to Dagster in {home.dagster}: {exc}", err=True)
+        dagster_home = None
+    if not written.repriced_days:
+        return
+    if dagster_home is not None:
+        click.echo(f"the dirty-days sensor of {dagster_home} rebuilds them (or run `tierwise run`)")
+    else:
+        click.echo("run `tierwise run` to rebuild them")
 
 
 COMMANDS: list[click.Command] = [spend, export, prices_group]

@@ -6,23 +6,38 @@ import json
 
 import click
 
+from ingest.limits import DEFAULT_BATCH_SIZE
 from pipelines.settings import Settings
+from tierwise.dbt_runner import DbtRunReport
+from tierwise.runner import RunSummary
+
+
+def echo_landed(summary: RunSummary, indent: str = "", dlq_words: str = "rejected") -> None:
+    for topic, n in summary.landed.items():
+        click.echo(f"{indent}{topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
+                   f"{dlq_words} {summary.rejected.get(topic, 0)}")  # fmt: skip
+
+
+def echo_dbt_run(report: DbtRunReport, indent: str = "") -> None:
+    """One line per successful dbt run; a failed one is reported by the TierwiseError it raises."""
+    if report.ok:
+        click.echo(f"{indent}{report.line()}")
 
 
 @click.command()
 @click.option("--land-only", is_flag=True, help="Land pending events without building the marts.")
-def run(land_only: bool) -> None:
-    """Land whatever is pending in Kafka, then build the marts for the days that changed."""
+@click.option("--verbose", "-v", is_flag=True, help="Stream dbt's output (every node) instead of one line per dbt run.")
+def run(land_only: bool, verbose: bool) -> None:
+    """Land whatever is pending in Kafka, then build the marts for the days that changed.
+
+    Each dbt run prints one line; its full log stays in $TIERWISE_HOME/dbt/<run id>/dbt.log.
+    """
     from tierwise.runner import run_pipeline
 
-    summary = run_pipeline(Settings.from_env(), build=not land_only)
-    for topic, n in summary.landed.items():
-        click.echo(
-            f"{topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
-            f"rejected {summary.rejected.get(topic, 0)}"
-        )
-    for first, last in summary.built_ranges:
-        click.echo(f"built marts for {first} .. {last}")
+    summary = run_pipeline(Settings.from_env(), build=not land_only, verbose=verbose, on_landed=echo_landed,
+                           on_dbt_run=echo_dbt_run)  # fmt: skip
+    if not land_only and not summary.built_ranges:
+        click.echo("marts up to date: no day changed since the last build")
     if summary.skipped_days:
         click.echo(f"not built (before TIERWISE_PARTITIONS_START): {len(summary.skipped_days)} day(s)")
 
@@ -51,7 +66,8 @@ def status(as_json: bool) -> None:
 
 @click.command()
 @click.option("--topic", "topics", multiple=True, help="Topic to land (repeatable; default: usage and GPU topics).")
-@click.option("--batch-size", type=int, default=20_000, show_default=True, help="Records per DuckDB transaction.")
+@click.option("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True,
+              help="Records per DuckDB transaction.")
 def land(topics: tuple[str, ...], batch_size: int) -> None:
     """Land pending events straight into the warehouse, without Dagster (what the landing assets run)."""
     from ingest.broker import resolve_bootstrap

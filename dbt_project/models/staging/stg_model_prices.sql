@@ -3,6 +3,9 @@
   validity; priced_requests picks, for each request, the row in force at event_time with the latest
   valid_from, and on a tie the seed (source_priority 0) wins over an import (1). So an import with
   --effective-from D overrides older seed rows from D on, and a seed row dated D or later overrides it.
+  provider is tierwise's id (macros/provider.sql), as on stg_usage_events: the seed is already spelled so
+  (a seed test checks), imports since the importer renames providers too, but rows imported earlier may
+  still say together_ai or gemini.
 -#}
 {%- set price_columns = [
     'provider', 'model', 'valid_from', 'valid_to',
@@ -33,8 +36,18 @@ imported as (
     -- No import yet: an empty set with the same columns.
     select * from seeded where false
 {%- endif %}
+),
+
+catalog_rows as (
+    select * from seeded
+    union all
+    select * from imported
 )
 
-select * from seeded
-union all
-select * from imported
+select
+    {{ tw_canonical_provider('c.provider') }} as provider,
+    {%- for column in price_columns[1:] + ['price_source', 'source_priority'] %}
+    c.{{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+from catalog_rows as c
+{{ tw_join_provider_aliases('c.provider') }}

@@ -13,8 +13,8 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.project import tierwise_dbt_project
 from pipelines.defs.resources import WarehouseResource
-from pipelines.settings import WAREHOUSE_POOL
-from tierwise.dbt_runner import window_vars
+from pipelines.settings import WAREHOUSE_POOL, Settings
+from tierwise.dbt_runner import dbt_run_dir, prune_run_dirs, window_vars
 from tierwise.dirty_days import clear_dirty_days
 
 DBT_PROJECT = tierwise_dbt_project()
@@ -34,10 +34,16 @@ def tierwise_dbt(
     window = context.partition_time_window
     dbt_vars = window_vars(window.start.date(), window.end.date())
     started = datetime.now(UTC).replace(tzinfo=None)
-    context.log.info(f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive)")
+    # The run's dbt.log and artifacts live in the tierwise home, in a folder named after the run id, so
+    # `tierwise run` can summarise the run and point at its full log (and runs from the UI leave theirs there too).
+    home = Settings.from_env().home
+    target = dbt_run_dir(home, context.run.run_id)
+    prune_run_dirs(home.dbt)
+    context.log.info(f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive); "
+                     f"dbt log: {target / 'dbt.log'}")  # fmt: skip
     # dbt's profile reads the warehouse path from the environment of the dbt process it starts.
     os.environ["TIERWISE_WAREHOUSE"] = warehouse.path
-    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context).stream()
+    yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
         cleared = clear_dirty_days(con, window.start.date(), window.end.date(), started)
@@ -47,6 +53,5 @@ def tierwise_dbt(
 dbt_job = dg.define_asset_job(
     "dbt_job",
     selection=dg.AssetSelection.assets(tierwise_dbt),
-    partitions_def=PARTITIONS,
     description="Build the marts for a day range (one dbt run per range).",
 )

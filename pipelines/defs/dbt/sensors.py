@@ -1,33 +1,30 @@
-"""Rebuild the days whose raw rows changed (today's traffic and late events alike).
+"""Rebuild the days whose raw rows changed (today's traffic and late events alike) or whose prices changed.
 
-Landing writes the full list of dirty days into its materialization metadata, so this sensor
-reads Dagster's event log only and never holds a lock on the warehouse.
+Landing and `tierwise prices import` write the full list of dirty days into their materialization
+metadata, so this sensor reads Dagster's event log only and never holds a lock on the warehouse.
 """
-
 
 import dagster as dg
 
 from pipelines.defs.dbt.assets import PARTITIONS, dbt_job
 from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
 from pipelines.defs.landing.assets import raw_gpu_usage, raw_usage_events
+from pipelines.defs.prices import IMPORTED_PRICES_KEY
 
-WATCHED = [raw_usage_events.key, raw_gpu_usage.key]
+WATCHED = [raw_usage_events.key, raw_gpu_usage.key, IMPORTED_PRICES_KEY]
 
 
 def dirty_day_requests(dirty: list[str], valid_keys: set[str], cursor_id: int) -> list[dg.RunRequest]:
     """One single-run request per contiguous range of dirty days inside the partition set."""
     ranges, _outside = plan_dirty_ranges(dirty, valid_keys)
-    return [
-        dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", tags=range_tags(first, last))
-        for first, last in ranges
-    ]
+    return [dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", tags=range_tags(first, last)) for first, last in ranges]
 
 
 @dg.sensor(
     job=dbt_job,
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Requests dbt runs for the day ranges landing marked dirty (new or late events).",
+    description="Requests dbt runs for the day ranges landing (new or late events) or a price import marked dirty.",
 )
 def dirty_days_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     last_seen = int(context.cursor or 0)
@@ -45,7 +42,7 @@ def dirty_days_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
         if mat is not None and "dirty_days" in mat.metadata:
             dirty.update(mat.metadata["dirty_days"].value)  # type: ignore[arg-type]
     if newest == last_seen:
-        return dg.SkipReason("no new landing since the last check")
+        return dg.SkipReason("no new landing or price import since the last check")
     valid = set(PARTITIONS.get_partition_keys())
     requests = dirty_day_requests(sorted(dirty), valid, newest)
     return dg.SensorResult(run_requests=requests, cursor=str(newest))

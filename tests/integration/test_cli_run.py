@@ -1,0 +1,65 @@
+"""`tierwise run` end to end: one line per dbt build with the full log in the home, failures that name
+the failing nodes, and simulated traffic that never reaches past the run's clock.
+
+Real broker, real landing job, real dbt build through the same Dagster jobs the UI runs.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from ingest.warehouse import connect, mark_dirty_days
+from tierwise.cli import main
+from tierwise.dbt_runner import read_run_results
+from tierwise.home import Home
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+
+END = "2026-03-03T12:00"  # the simulator's "now": 2026-03-02 whole, 2026-03-03 until noon
+LINE = re.compile(r"dbt build 2026-03-02\.\.2026-03-03: (\d+) nodes ok in [\d.]+s \(log: (\S+)\)")
+
+
+def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tw_home: Home,
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
+) -> None:  # fmt: skip
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("TIERWISE_TOPIC_PREFIX", topic_prefix)
+    assert main(["simulate", "--days", "2", "--end", END, "--rate", "0.005", "--seed", "5", "--bad-rate", "0",
+                 "--topic", fresh_topics["usage"], "--gpu-topic", fresh_topics["gpu"]]) == 0  # fmt: skip
+    assert "2026-03-02 00:00 .. 2026-03-03 12:00 UTC (2 days)" in capfd.readouterr().out
+
+    assert main(["run"]) == 0
+    out, err = capfd.readouterr()
+    assert f"{fresh_topics['usage']}: landed " in out
+    built = [m for m in map(LINE.fullmatch, out.splitlines()) if m]
+    assert len(built) == 1, out
+    log = Path(built[0].group(2))
+    assert log.parent.parent == tw_home.dbt and log.is_file()
+    assert int(built[0].group(1)) == len(read_run_results(log.parent) or []) > 100
+    # dbt's node-by-node output is in the log file, not on the console.
+    assert "OK created sql incremental model" in log.read_text()
+    assert "OK created" not in out + err and "START sql" not in out + err
+    with duckdb.connect(str(tw_home.warehouse), read_only=True) as con:
+        newest = con.execute("SELECT max(event_time), max(event_date) FROM raw.usage_events").fetchone()
+    assert newest is not None and newest[0] < datetime(2026, 3, 3, 12) and newest[1] == date(2026, 3, 3)
+
+    # A row that breaks a staging data test (landing would never let it in) fails the next build.
+    con = connect(tw_home.warehouse)
+    con.execute("UPDATE raw.usage_events SET status = 'bogus' WHERE event_id = "
+                "(SELECT min(event_id) FROM raw.usage_events WHERE event_date = DATE '2026-03-03')")  # fmt: skip
+    mark_dirty_days(con, "test", "SELECT DATE '2026-03-03', 1", datetime.now(UTC).replace(tzinfo=None))
+    con.close()
+    assert main(["run"]) == 2
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err and "OK created" not in out + err
+    assert re.search(r"^tierwise: error: dbt build for 2026-03-03\.\.2026-03-03 failed \(\d+ ok, 1 fail, \d+ skipped in ",
+                     err, re.M), err  # fmt: skip
+    assert re.search(r"^  fail: test accepted_values_stg_usage_events_status\w*: Got 1 result", err, re.M), err
+    failed_log = re.search(r"^full dbt log: (\S+)$", err, re.M)
+    assert failed_log and Path(failed_log.group(1)).is_file() and Path(failed_log.group(1)) != log
