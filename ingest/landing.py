@@ -3,8 +3,11 @@
 Kafka's "store offsets outside Kafka" pattern: the next offset of every partition is stored in
 ``raw.kafka_offsets`` in the same DuckDB transaction as the rows read up to it, and each run seeks
 to those offsets. A crash anywhere before the commit loses the whole batch's transaction and the
-next run re-reads it; a crash after it finds the new offsets. Rows are also unique by ``event_id``
-(a producer resend with the same id lands once; duplicates are counted per batch).
+next run re-reads it; a crash after it finds the new offsets. Rows are also unique by
+``(event_date, event_id)`` (a producer resend lands once; duplicates are counted per batch).
+
+Speed (docs/landing.md): record batches are read whole (``ingest.fetch``), validated column by
+column (``ingest.columnar``), and committed on a worker thread while the next batch is fetched.
 
 Offsets are mirrored to the Kafka consumer group after each commit for monitoring (lag) only;
 they are never read back for correctness.
