@@ -241,7 +241,9 @@ class TelemetryEmitter:
             gpu = True
         else:
             raise TypeError(f"cannot emit a {type(event).__name__}: pass a UsageEvent, GpuUsage, dict or JSON")
-        return _Item(-1, gpu, key.encode() if key else None, event.model_dump_json().encode())
+        # Unset optional fields are left out rather than sent as nulls: smaller messages, and the shape
+        # landing's columnar check takes without looking for repeated keys (ingest/columnar.py).
+        return _Item(-1, gpu, key.encode() if key else None, event.model_dump_json(exclude_none=True).encode())
 
     def _reject(self, exc: Exception) -> bool:
         with self._lock:
