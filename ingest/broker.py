@@ -26,11 +26,17 @@ from tierwise.home import Home
 DIST_DIR = Path(__file__).resolve().parent / "kafka_dist"
 LOOPBACK = "127.0.0.1"
 ENV_BOOTSTRAP = "KAFKA_BOOTSTRAP_SERVERS"
+_NEEDS_JAVA = "the local Kafka broker needs Java 17+ (install a JDK, e.g. openjdk-17-jdk)."
 
 
 def external_bootstrap() -> str | None:
     value = os.environ.get(ENV_BOOTSTRAP, "").strip()
     return value or None
+
+
+def probe_timeout() -> float:
+    """Seconds a command waits for a Kafka that should already run (TIERWISE_KAFKA_TIMEOUT, default 10)."""
+    return float(os.environ.get("TIERWISE_KAFKA_TIMEOUT", "10"))
 
 
 def jar_dir() -> Path:
@@ -45,13 +51,21 @@ def _require(tool: str, why: str) -> str:
     return path
 
 
+def java_binary() -> str:
+    """The java to run: $JAVA_HOME/bin/java when there is one, else java on PATH."""
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and (Path(java_home) / "bin" / "java").exists():
+        return str(Path(java_home) / "bin" / "java")
+    return _require("java", _NEEDS_JAVA)
+
+
 def ensure_jars(quiet: bool = True) -> Path:
     """Resolve the broker jars with Maven once; later calls reuse them."""
     lib = jar_dir()
     if lib.is_dir() and any(lib.glob("kafka_2.13-*.jar")):
         return lib
     mvn = _require("mvn", "Maven resolves the Kafka broker jars from Maven Central (install Maven 3.8+).")
-    _require("java", "the local Kafka broker needs Java 17+ (install a JDK, e.g. openjdk-17-jdk).")
+    java_binary()  # the same Java the broker will run with (JAVA_HOME first, then PATH)
     cmd = [mvn, "-B", "dependency:copy-dependencies", f"-DoutputDirectory={lib}", "-DincludeScope=runtime"]
     if quiet:
         cmd.insert(1, "-q")
@@ -243,15 +257,12 @@ class LocalBroker:
 
     @staticmethod
     def _java() -> str:
-        java_home = os.environ.get("JAVA_HOME")
-        if java_home and (Path(java_home) / "bin" / "java").exists():
-            return str(Path(java_home) / "bin" / "java")
-        return _require("java", "the local Kafka broker needs Java 17+ (install a JDK, e.g. openjdk-17-jdk).")
+        return java_binary()
 
     def up(self, port: int | None = None, timeout_s: float = 90.0) -> BrokerStatus:
         ext = external_bootstrap()
         if ext:
-            wait_for_metadata(ext, timeout_s=float(os.environ.get("TIERWISE_KAFKA_TIMEOUT", "10")))
+            wait_for_metadata(ext, timeout_s=probe_timeout())
             return self.status()
         self.dir.mkdir(parents=True, exist_ok=True)
         if self.pid() is not None:

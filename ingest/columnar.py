@@ -180,8 +180,12 @@ def _compile_field(spec: FieldSpec) -> _Compiled:
     if spec.kind == "string_map":
         # polars re-serializes an object read into a String column as {"k": "v", ...}; with no
         # backslash in the raw text no key or value holds a quote, so both can be cut out by pattern.
-        keys = r.str.extract_all(r'"[^"]*": ').list.eval(pl.element().str.slice(1).str.head(-3))
-        values = r.str.extract_all(r': "[^"]*"').list.eval(pl.element().str.slice(3).str.head(-1))
+        # They are cut once, into the output columns, which the checks below then read.
+        typed = {
+            f"{name}__keys": r.str.extract_all(r'"[^"]*": ').list.eval(pl.element().str.slice(1).str.head(-3)),
+            f"{name}__values": r.str.extract_all(r': "[^"]*"').list.eval(pl.element().str.slice(3).str.head(-1)),
+        }
+        keys, values = pl.col(f"{name}__keys"), pl.col(f"{name}__values")
         lowered = pl.element().str.to_lowercase()
         content = lowered.is_in(sorted(CONTENT_KEYS))
         for prefix in CONTENT_PREFIXES:
@@ -199,7 +203,7 @@ def _compile_field(spec: FieldSpec) -> _Compiled:
             checks.append(_all(keys, pl.element().str.len_bytes() <= spec.key_max_length))
         if spec.max_length is not None:
             checks.append(_all(values, pl.element().str.len_bytes() <= spec.max_length))
-        return _Compiled({f"{name}__keys": keys, f"{name}__values": values}, pl.all_horizontal(checks))
+        return _Compiled(typed, pl.all_horizontal(checks))
     # A shape this compiler does not know: pydantic decides every row that carries the field.
     return _Compiled({name: pl.lit(None)}, pl.lit(False))
 
@@ -316,7 +320,7 @@ def parse_chunk(check: ColumnarCheck, lines: pl.Series) -> pl.DataFrame:
         # Rare rows with an explicit null: name the nulled keys, and look for a repeated key directly
         # (polars keeps a repeated key's first value, pydantic its last).
         sub = text.gather(has_null)
-        nulled = sub.str.extract_all(r'"[^"]*":null').list.eval(pl.element().str.slice(1).str.head(-6))
+        nulled = sub.str.extract_all(f'"[^"]*{NULL_VALUE}').list.eval(pl.element().str.slice(1).str.head(-len(NULL_VALUE)))
         in_nullable = nulled.list.eval(pl.element().is_in(list(check.nullable))).list.sum()
         nullable_nulls = nullable_nulls.scatter(has_null, in_nullable.cast(pl.UInt32))
         keys = sub.str.extract_all(KEY_NAME)

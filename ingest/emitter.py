@@ -29,14 +29,17 @@ import weakref
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
-from ingest.kafka_clients import reliable_producer
+from ingest.kafka_clients import close_producer, reliable_producer
 from ingest.spill import Chunk, SpillStore, Writer
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
+
+if TYPE_CHECKING:
+    pass
 
 log = logging.getLogger("tierwise.emitter")
 
@@ -227,12 +230,12 @@ class TelemetryEmitter:
         return self.emit(event)
 
     def _prepare(self, event: Any) -> _Item:
-        from schemas import GpuUsage, UsageEvent, parse_gpu, parse_usage
+        from schemas import GpuUsage, UsageEvent, parse_event
 
         if isinstance(event, (str, bytes, bytearray)):
             event = orjson.loads(event)
         if isinstance(event, dict):
-            event = parse_gpu(event) if "interval_start" in event else parse_usage(event)
+            event = parse_event(event)
         if isinstance(event, UsageEvent):
             key = event.workload
             gpu = False
@@ -387,20 +390,15 @@ class TelemetryEmitter:
                     return
                 items = sorted(self._failed, key=lambda it: it.seq)
                 self._failed.clear()
-            try:
-                self._spill.prepend([it.value for it in items])
-            except OSError as exc:
-                self._count_dropped(len(items), exc)
-                return
-            with self._lock:
-                self._spilled += len(items)
+            self._append_to_spill(items, ahead=True)
 
-    def _append_to_spill(self, items: list[_Item]) -> None:
-        """Append under _spill_lock (the caller holds it); a full disk is the only way to lose events."""
+    def _append_to_spill(self, items: list[_Item], *, ahead: bool = False) -> None:
+        """Append under _spill_lock (the caller holds it), or with ``ahead`` store them before everything
+        spilled (records older than it); a full disk is the only way to lose events."""
         if not items:
             return
         try:
-            self._spill.append([it.value for it in items])
+            (self._spill.prepend if ahead else self._spill.append)([it.value for it in items])
         except OSError as exc:
             self._count_dropped(len(items), exc)
             return
@@ -443,14 +441,11 @@ class TelemetryEmitter:
             chunk = self._spill.read_chunk(max_records=self._replay_chunk)
             if chunk is None:
                 with self._lock:
-                    if not self._queue_has_older() and self._spill.clear_if_drained():
+                    if self._spill.clear_if_drained():
                         self._spilling = False
                         log.info("Kafka at %s is back; spill delivered, sending directly again", self.bootstrap)
                 return
         self._send_chunk(producer, chunk)
-
-    def _queue_has_older(self) -> bool:
-        return bool(self._failed or self._unacked)
 
     def _finish_chunk(self, rep: _Replay) -> bool:
         if rep.retry:
@@ -467,12 +462,14 @@ class TelemetryEmitter:
         return True
 
     def _send_chunk(self, producer: Any, chunk: Chunk) -> None:
+        from schemas import is_gpu_heartbeat
+
         records: list[tuple[str, bytes | None, bytes]] = []
         bad = chunk.torn
         for line in chunk.lines:
             try:
                 obj = orjson.loads(line)
-                gpu = "interval_start" in obj
+                gpu = is_gpu_heartbeat(obj)
                 key = obj.get("deployment") if gpu else obj.get("workload")
                 records.append((self.gpu_topic if gpu else self.topic, key.encode() if key else None, line))
             except (orjson.JSONDecodeError, AttributeError, TypeError):
@@ -643,12 +640,7 @@ class TelemetryEmitter:
                     self._spill.rewind()
             if abandoned:
                 log.warning("%d event(s) unacknowledged at close stored in the spill", len(abandoned))
-                try:
-                    self._spill.prepend([it.value for it in abandoned])
-                    with self._lock:
-                        self._spilled += len(abandoned)
-                except OSError as exc:
-                    self._count_dropped(len(abandoned), exc)
+            self._append_to_spill(abandoned, ahead=True)
             self._append_to_spill(newer)
             try:
                 self._spill.close()
@@ -681,24 +673,6 @@ class TelemetryEmitter:
 
     def __exit__(self, *_exc: object) -> None:
         self.close()
-
-
-def close_producer(producer: Any) -> None:
-    """Close a kafka-python producer without hanging or raising when the broker is away."""
-    from kafka.errors import KafkaTimeoutError
-
-    try:
-        producer.close(timeout=1)
-    except KafkaTimeoutError:
-        # kafka-python's close() flushes first and gives up before force-closing when the broker is
-        # away; what it still holds is already in our spill, so abort it.
-        producer._sender.force_close()
-        try:
-            producer.close(timeout=1)
-        except Exception as exc:
-            log.debug("producer close: %s", exc)
-    except Exception as exc:
-        log.debug("producer close: %s", exc)
 
 
 def _close_at_exit(emitter: TelemetryEmitter) -> Any:

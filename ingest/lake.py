@@ -203,7 +203,7 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
             QUALIFY row_number() OVER (PARTITION BY kafka_partition, kafka_offset ORDER BY kafka_offset) = 1""",
             [new],
         )
-        total = con.execute("SELECT count(*) FROM tw_lake").fetchone()[0]  # type: ignore[index]
+        ((total,),) = con.execute("SELECT count(*) FROM tw_lake").fetchall()
         landed, _ = insert_new_rows(con, "tw_lake", target, topic, now)
         n_rejected = 0
         if rejects:

@@ -36,7 +36,7 @@ from pydantic import BaseModel
 from ingest.columnar import ColumnarCheck, StructureError, compile_check, fast_path_shape, parse_chunk
 from ingest.dlq import dlq_headers
 from ingest.fetch import RecordChunk, Records, use_record_chunks
-from ingest.kafka_clients import reliable_producer
+from ingest.kafka_clients import close_producer, reliable_producer
 from ingest.limits import DEFAULT_BATCH_SIZE, DEFAULT_MAX_EVENT_BYTES
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS, mark_dirty_days, transaction
@@ -76,11 +76,12 @@ class Contract:
     columns: dict[str, str]
     model: type[BaseModel]
     parse: Callable[[bytes], Any]
-    # The row columns that are not contract fields, over the typed fields.
-    derived: dict[str, pl.Expr]
-    # The column whose UTC day is the row's partition, and (for intervals) the column whose day ends it.
+    # The field whose UTC day is the row's event_date (its daily partition), and, for intervals, the
+    # field whose day ends the span of days the row touches.
     day_from: str
     day_until: str | None = None
+    # Other row columns that are not contract fields, over the typed fields.
+    derived: dict[str, pl.Expr] = field(default_factory=dict)
 
     @property
     def arrow_schema(self) -> pa.Schema:
@@ -92,18 +93,21 @@ class Contract:
 
     @cached_property
     def check(self) -> ColumnarCheck:
-        return compile_check(self.model, self.columns, self.derived)
+        return compile_check(self.model, self.columns, {"event_date": pl.col(self.day_from).dt.date(), **self.derived})
+
+    def days_sql(self) -> str:
+        """SQL over a relation of this table's rows: the UTC day of each day a row touches."""
+        if self.day_until is None:
+            return "event_date"
+        # The last microsecond of an interval decides its last day.
+        last = f"CAST({self.day_until} - INTERVAL 1 MICROSECOND AS DATE)"
+        return f"CAST(unnest(generate_series(event_date, {last}, INTERVAL 1 DAY)) AS DATE)"
 
 
-USAGE = Contract(
-    "usage", "usage_events", USAGE_COLUMNS, UsageEvent, parse_usage,
-    derived={"event_date": pl.col("event_time").dt.date(), "content_fields_dropped": pl.lit(0, pl.Int32)},
-    day_from="event_time",
-)  # fmt: skip
-GPU = Contract(
-    "gpu", "gpu_usage", GPU_COLUMNS, GpuUsage, parse_gpu,
-    derived={"event_date": pl.col("interval_start").dt.date()}, day_from="interval_start", day_until="interval_end",
-)  # fmt: skip
+USAGE = Contract("usage", "usage_events", USAGE_COLUMNS, UsageEvent, parse_usage, day_from="event_time",
+                 derived={"content_fields_dropped": pl.lit(0, pl.Int32)})  # fmt: skip
+GPU = Contract("gpu", "gpu_usage", GPU_COLUMNS, GpuUsage, parse_gpu, day_from="interval_start",
+               day_until="interval_end")  # fmt: skip
 CONTRACTS = {"usage": USAGE, "gpu": GPU}
 
 
@@ -291,10 +295,13 @@ class BatchDecoder:
 
 
 def _is_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
     try:
-        return value is not None and bool(value.decode())
+        value.decode()
     except UnicodeDecodeError:
         return False
+    return True
 
 
 def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str,
@@ -325,15 +332,10 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, to
     if seen:
         source = f"(SELECT b.* FROM {source} b ANTI JOIN tw_seen s USING (event_date, event_id))"
     ((added,),) = con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {source}").fetchall()
-    # The last microsecond of an interval decides its last day.
-    last = f"CAST({contract.day_until} - INTERVAL 1 MICROSECOND AS DATE)" if contract.day_until else "event_date"
-    days = mark_dirty_days(
-        con, topic,
-        f"SELECT day, count(*) FROM (SELECT CAST(unnest(generate_series(event_date, {last}, INTERVAL 1 DAY)) AS DATE)"
-        f" AS day FROM {source}) GROUP BY day",
-        at,
-    ) if added else []  # fmt: skip
-    return int(added), days
+    if not added:
+        return 0, []
+    days_sql = f"SELECT day, count(*) FROM (SELECT {contract.days_sql()} AS day FROM {source}) GROUP BY day"
+    return int(added), mark_dirty_days(con, topic, days_sql, at)
 
 
 def record_batch(con: duckdb.DuckDBPyConnection, topic: str, landed: int, duplicates: int, rejected: int,
@@ -416,7 +418,7 @@ class DeadLetterSender:
 
     def close(self) -> None:
         if self._producer is not None:
-            self._producer.close(timeout=10)
+            close_producer(self._producer)
             self._producer = None
 
 

@@ -24,12 +24,10 @@ from typing import Any
 import orjson
 
 from ingest.dlq import dlq_headers
-from ingest.emitter import close_producer
-from ingest.kafka_clients import reliable_producer
-from schemas import scrub_raw
+from ingest.kafka_clients import close_producer, reliable_producer
+from schemas import is_gpu_heartbeat, parse_event, scrub_raw
 from tierwise.errors import TierwiseError
 
-FORMATS = ("auto", "jsonl", "csv", "otlp")
 STAGE = "validation"
 SOURCE = "tierwise-replay"
 
@@ -217,7 +215,7 @@ def _json_error(exc: Exception) -> Exception:
 
 def validate(record: Record) -> tuple[Any, bool]:
     """The validated event and whether it is a GPU heartbeat; raises ContractError."""
-    from schemas import ContractError, GpuUsage, UsageEvent, parse_gpu, parse_usage
+    from schemas import ContractError, GpuUsage, UsageEvent
 
     if record.error is not None:
         raise record.error
@@ -226,9 +224,7 @@ def validate(record: Record) -> tuple[Any, bool]:
         return obj, isinstance(obj, GpuUsage)
     if not isinstance(obj, dict):
         raise ContractError("<root>", f"must be a JSON object (got {type(obj).__name__})")
-    if "interval_start" in obj:
-        return parse_gpu(obj), True
-    return parse_usage(obj), False
+    return parse_event(obj), is_gpu_heartbeat(obj)
 
 
 class DeadLetters:
@@ -272,9 +268,7 @@ def replay_files(
     progress: bool = True,
 ) -> ReplaySummary:
     """Validate every record of ``paths``; hand valid events to ``emit``, dead-letter the rest."""
-    for path in paths:
-        if not path.is_file():
-            raise TierwiseError(f"cannot replay {path}: no such file")
+    require_files(paths)
     summary = ReplaySummary()
     with _progress(paths, progress) as advance:
         for path in paths:
@@ -287,14 +281,20 @@ def replay_files(
                 except Exception as exc:
                     summary.note(Rejection(str(path), record.line, _reason(exc)), keep_reasons)
                     if dead_letters is not None:
-                        looks_gpu = isinstance(record.obj, dict) and "interval_start" in record.obj
-                        dead_letters.send(record, exc, looks_gpu, path.name)
+                        dead_letters.send(record, exc, is_gpu_heartbeat(record.obj), path.name)
                         summary.dead_lettered += 1
                     continue
                 if emit(event):
                     summary.accepted += 1
                     summary.gpu += gpu
     return summary
+
+
+def require_files(paths: list[Path]) -> None:
+    """Refuse the whole replay up front when a path is not a file (nothing sent yet)."""
+    for path in paths:
+        if not path.is_file():
+            raise TierwiseError(f"cannot replay {path}: no such file")
 
 
 def _reason(exc: Exception) -> str:

@@ -162,14 +162,17 @@ class SimConfig:
         if now.tzinfo is None or (self.end is not None and self.end.tzinfo is None):
             raise ValueError("simulator times must be timezone-aware (UTC)")
         cut = min(self.end, now) if self.end is not None else now
-        # The day holding the last simulated instant: a cut at midnight leaves that day empty.
-        last_day = (cut - timedelta(microseconds=1)).astimezone(UTC).date()
-        start = self.start or last_day - timedelta(days=self.days - 1)
+        start = self.start or last_day(cut) - timedelta(days=self.days - 1)
         first = datetime.combine(start, time.min, UTC)
         end = min(cut, first + timedelta(days=self.days))
         if end <= first:
             raise ValueError(f"the period starting {start} begins after {cut.astimezone(UTC):%Y-%m-%d %H:%M} UTC")
         return replace(self, start=start, end=end.astimezone(UTC))
+
+
+def last_day(end: datetime) -> date:
+    """The UTC day holding the last instant before the exclusive ``end``: a cut at midnight leaves that day out."""
+    return (end - timedelta(microseconds=1)).astimezone(UTC).date()
 
 
 DEFAULT_TOKENS_PER_DAY = 100_000_000
@@ -226,11 +229,11 @@ class Simulator:
         self.rng = random.Random(cfg.seed)
         self.rate, self.token_scale = resolve_volume(cfg)
         self.start = datetime.combine(cfg.start, time.min, UTC).timestamp()
+        self._start_weekday = cfg.start.weekday()
         # The period's shape (growth, bursts, shadow start, GPU peaks) follows ``days``; ``end`` only cuts
         # it short, so a cut run is the full run minus what lies after the cut.
         self.hours = cfg.days * 24
         self.end = min(cfg.end.timestamp(), self.start + self.hours * 3600) if cfg.end else self.start + self.hours * 3600
-        self._n = 0
         mean = natural_tokens_per_request(cfg.workloads)
         # Requests per hour on day 0 at an average hour of an average weekday mix.
         total_req_h = self.rate * 3600
@@ -254,7 +257,7 @@ class Simulator:
         """(interactive, batch) expected requests in this hour."""
         days = hour / 24
         hod = hour % 24
-        weekday = (datetime.fromtimestamp(self.start, UTC).weekday() + hour // 24) % 7
+        weekday = (self._start_weekday + hour // 24) % 7
         growth = w.growth ** (days / 30)
         # Weekly shape normalised to mean 1, so ``rate`` is the average over a week.
         week = (w.weekend if weekday >= 5 else 1.0) * 7 / (5 + 2 * w.weekend)
@@ -475,7 +478,7 @@ class Simulator:
         for i, w in enumerate(self.cfg.workloads):
             if not w.deployment:
                 continue
-            top = max(sum(self._intensity(i, w, h)) for h in range(0, self.hours, 1))
+            top = max(sum(self._intensity(i, w, h)) for h in range(self.hours))
             peaks[w.deployment] = peaks.get(w.deployment, 0.0) + top
         return peaks
 

@@ -9,14 +9,14 @@ from tierwise.errors import TierwiseError
 
 USAGE_TOPIC = "llm.usage.v1"
 GPU_TOPIC = "llm.gpu.v1"
-# Each landed topic has its own dead-letter topic so a poison GPU heartbeat is never mistaken for usage.
-USAGE_DLQ = f"{USAGE_TOPIC}.dlq"
-GPU_DLQ = f"{GPU_TOPIC}.dlq"
-ALL_TOPICS = (USAGE_TOPIC, GPU_TOPIC, USAGE_DLQ, GPU_DLQ)
 
 
 def dlq_for(topic: str) -> str:
+    """Each landed topic has its own dead-letter topic so a poison GPU heartbeat is never mistaken for usage."""
     return f"{topic}.dlq"
+
+
+ALL_TOPICS = (USAGE_TOPIC, GPU_TOPIC, dlq_for(USAGE_TOPIC), dlq_for(GPU_TOPIC))
 
 
 def default_partitions() -> int:

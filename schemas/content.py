@@ -107,21 +107,37 @@ def strip_content(mapping: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     ``messages`` array counts once). A content key holding nothing (null, "", {}, [], or the
     placeholder text "{}" some gateways log when prompt storage is off) is dropped but not counted.
     """
+    return _walk(mapping, copy=True)
+
+
+def count_content(value: Any) -> int:
+    """How many content fields ``strip_content`` would drop from ``value``, without copying anything."""
+    return _walk(value, copy=False)[1]
+
+
+def _walk(value: Any, copy: bool) -> tuple[Any, int]:
+    # One walk for both: the copy without content (when asked) and the count of what was dropped.
     dropped = 0
-    clean: dict[str, Any] = {}
-    for key, value in mapping.items():
-        if isinstance(key, str) and is_content_key(key):
-            if holds_content(value):
-                dropped += 1
-            continue
-        if isinstance(value, Mapping):
-            value, n = strip_content(value)
+    if isinstance(value, Mapping):
+        clean: dict[str, Any] = {}
+        for key, item in value.items():
+            if isinstance(key, str) and is_content_key(key):
+                dropped += holds_content(item)
+                continue
+            item, n = _walk(item, copy)
             dropped += n
-        elif isinstance(value, list):
-            value, n = _strip_list(value)
+            if copy:
+                clean[key] = item
+        return (clean if copy else value), dropped
+    if isinstance(value, list):
+        out: list[Any] = []
+        for item in value:
+            item, n = _walk(item, copy)
             dropped += n
-        clean[key] = value
-    return clean, dropped
+            if copy:
+                out.append(item)
+        return (out if copy else value), dropped
+    return value, 0
 
 
 def holds_content(value: Any) -> bool:
@@ -133,20 +149,6 @@ def holds_content(value: Any) -> bool:
     if isinstance(value, (Mapping, list, tuple)):
         return len(value) > 0
     return True
-
-
-def _strip_list(items: list[Any]) -> tuple[list[Any], int]:
-    dropped = 0
-    out: list[Any] = []
-    for item in items:
-        if isinstance(item, Mapping):
-            item, n = strip_content(item)
-            dropped += n
-        elif isinstance(item, list):
-            item, n = _strip_list(item)
-            dropped += n
-        out.append(item)
-    return out, dropped
 
 
 def scrub_raw(value: bytes) -> bytes:

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from schemas.content import strip_content
+from schemas.content import count_content
 from schemas.errors import bad_value, shown
 from schemas.rules import Rule
 
@@ -89,7 +89,7 @@ class Contract(BaseModel):
         extra = self.__pydantic_extra__
         dropped = 0
         if extra:
-            dropped = strip_content(extra)[1]
+            dropped = count_content(extra)
             extra.clear()
         if info.context:
             dropped += int(info.context.get(DROPPED_CONTEXT_KEY, 0))

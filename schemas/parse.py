@@ -40,3 +40,14 @@ def parse_usage(raw: Raw) -> UsageEvent:
 def parse_gpu(raw: Raw) -> GpuUsage:
     """Validate one GPU usage heartbeat; raises ContractError like :func:`parse_usage`."""
     return _parse(GpuUsage, raw)
+
+
+def is_gpu_heartbeat(obj: Any) -> bool:
+    """How every producer routes a decoded event: an object with ``interval_start`` is a GPU heartbeat
+    (for the GPU topic), anything else a usage event."""
+    return isinstance(obj, dict) and "interval_start" in obj
+
+
+def parse_event(obj: dict[str, Any]) -> UsageEvent | GpuUsage:
+    """Validate a decoded event as the contract ``is_gpu_heartbeat`` picks; raises ContractError."""
+    return parse_gpu(obj) if is_gpu_heartbeat(obj) else parse_usage(obj)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,6 +58,14 @@ def produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | 
         producer.flush(timeout=120)
     finally:
         producer.close(timeout=30)
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
+    """Poll ``condition`` until it holds; fail the test naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} not reached within {timeout}s"
+        time.sleep(0.02)
 
 
 def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 60.0) -> list[Any]:

@@ -12,6 +12,15 @@ from ingest.warehouse import RAW_SCHEMA, mark_dirty_days
 PRICES_SOURCE = "prices"
 
 
+def raw_tables_exist(con: duckdb.DuckDBPyConnection, *tables: str) -> bool:
+    """Whether every one of these raw tables exists (a warehouse landing never wrote to has none)."""
+    found = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND list_contains(?::VARCHAR[], table_name)",
+        [RAW_SCHEMA, list(tables)],
+    ).fetchone()
+    return found is not None and found[0] == len(set(tables))
+
+
 def dirty_days_in(con: duckdb.DuckDBPyConnection) -> list[date]:
     rows = con.execute(f"SELECT DISTINCT event_date FROM {RAW_SCHEMA}.dirty_days ORDER BY 1").fetchall()
     return [r[0] for r in rows]
@@ -56,12 +65,7 @@ def repricing_days(effective_from: date, first_event_day: date | None, newest_ev
 
 def mark_repricing(con: duckdb.DuckDBPyConnection, effective_from: date, at: datetime) -> list[date]:
     """Mark the days a price change from `effective_from` re-prices, in the caller's transaction."""
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name IN ('usage_events', "
-        "'dirty_days')",
-        [RAW_SCHEMA],
-    ).fetchone()
-    if not found or found[0] < 2:  # landing never ran here: no events to re-price
+    if not raw_tables_exist(con, "usage_events", "dirty_days"):  # landing never ran here: no events to re-price
         return []
     first, newest = con.execute(f"SELECT min(event_date), max(event_date) FROM {RAW_SCHEMA}.usage_events").fetchone()  # type: ignore[misc]
     days = repricing_days(effective_from, first, newest)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from tierwise.errors import TierwiseError
-from tierwise.spend import require_table
+from tierwise.spend import day_range, require_table
 from tierwise.warehouse_lock import read_only
 
 MART = "focus_cost_and_usage"
@@ -63,16 +63,8 @@ def csv_value(value: Any) -> str:
 
 def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date_to: date | None = None) -> int:
     """Write the FOCUS rows of [date_from, date_to) (UTC charge days) to `out`; returns the row count."""
-    if date_from and date_to and date_to <= date_from:
-        raise TierwiseError(f"--to {date_to} must be after --from {date_from} (--to is exclusive)")
-    where, params = [], []
-    if date_from is not None:
-        where.append("x_ChargeDate >= ?")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("x_ChargeDate < ?")
-        params.append(date_to)
-    sql = f"select * from main.{MART}" + (f" where {' and '.join(where)}" if where else "") + f" order by {ORDER_BY}"
+    where, params = day_range("x_ChargeDate", date_from, date_to)
+    sql = f"select * from main.{MART}{where} order by {ORDER_BY}"
     with read_only(warehouse) as con:
         require_table(con, MART, warehouse)
         cur = con.execute(sql, params)

@@ -97,9 +97,9 @@ class ParseResult:
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 
-    def summary(self) -> str:
-        reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
-        return f"{len(self.prices)} imported, {self.skipped_total} skipped" + (f" ({reasons})" if reasons else "")
+    def skip_reasons(self) -> str:
+        """'4 not_chat, 1 sample_spec', by reason name; empty when nothing was skipped."""
+        return ", ".join(f"{n} {reason}" for reason, n in sorted(self.skipped.items()))
 
 
 def to_price(value: Any) -> Decimal:

@@ -49,6 +49,21 @@ def require_table(con: duckdb.DuckDBPyConnection, table: str, path: Path) -> Non
         raise TierwiseError(f"{path} has no {table} yet: run `tierwise run` first")
 
 
+def day_range(column: str, date_from: date | None, date_to: date | None) -> tuple[str, list[date]]:
+    """A ` where` clause keeping `column` in [date_from, date_to) (either bound optional; '' with neither)
+    and its parameters. The CLI's --from is inclusive and --to exclusive."""
+    if date_from and date_to and date_to <= date_from:
+        raise TierwiseError(f"--to {date_to} must be after --from {date_from} (--to is exclusive)")
+    where, params = [], []
+    if date_from is not None:
+        where.append(f"{column} >= ?")
+        params.append(date_from)
+    if date_to is not None:
+        where.append(f"{column} < ?")
+        params.append(date_to)
+    return (f" where {' and '.join(where)}" if where else ""), params
+
+
 def parse_by(text: str) -> list[str]:
     keys = [k.strip().lower() for k in text.split(",") if k.strip()]
     allowed = ", ".join(GROUP_KEYS)
@@ -72,27 +87,18 @@ class SpendQuery:
         keys = [f"{GROUP_KEYS[k]} as {k}" for k in self.by]
         counts = [f"cast(sum({c}) as bigint) as {c}" for c in COUNT_COLUMNS]
         money = [f"cast(sum({c}) as decimal(38, 12)) as {c}" for c in MONEY_COLUMNS]
-        where, params = [], []
-        if self.date_from is not None:
-            where.append("day >= ?")
-            params.append(self.date_from)
-        if self.date_to is not None:
-            where.append("day < ?")
-            params.append(self.date_to)
+        where, params = day_range("day", self.date_from, self.date_to)
         positions = ", ".join(str(i + 1) for i in range(len(self.by)))
         sql = (
-            f"select {', '.join(keys + counts + money)} from main.spend_daily"
-            + (f" where {' and '.join(where)}" if where else "")
-            + f" group by {positions} order by {positions} nulls first"
+            f"select {', '.join(keys + counts + money)} from main.spend_daily{where}"
+            f" group by {positions} order by {positions} nulls first"
         )
         return sql, params
 
 
 def query_spend(path: Path, query: SpendQuery) -> list[dict[str, Any]]:
     """Rows of {key..., counts..., money...}; money stays Decimal, NULL cost stays None (unpriced)."""
-    if query.date_from and query.date_to and query.date_to <= query.date_from:
-        raise TierwiseError(f"--to {query.date_to} must be after --from {query.date_from} (--to is exclusive)")
-    sql, params = query.sql()
+    sql, params = query.sql()  # checks the day range before the warehouse is opened
     with read_only(path) as con:
         require_table(con, "spend_daily", path)
         cur = con.execute(sql, params)

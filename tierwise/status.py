@@ -10,7 +10,7 @@ from ingest.landing import DEFAULT_CONSUMER
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
 from ingest.warehouse import RAW_SCHEMA
 from pipelines.settings import Settings
-from tierwise.dirty_days import dirty_days_in
+from tierwise.dirty_days import dirty_days_in, raw_tables_exist
 from tierwise.errors import TierwiseError
 from tierwise.warehouse_lock import read_only
 
@@ -42,14 +42,6 @@ EMPTY = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0, "content
          "newest_event_time": None}  # fmt: skip
 
 
-def _has_raw_tables(con: duckdb.DuckDBPyConnection) -> bool:
-    found = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = ? AND table_name = 'landing_batches'",
-        [RAW_SCHEMA],
-    ).fetchone()[0]  # type: ignore[index]
-    return bool(found)
-
-
 def collect_status(settings: Settings | None = None) -> dict[str, Any]:
     """Read-only: a status check never takes the warehouse's write lock, nor creates anything in it."""
     settings = settings or Settings.from_env()
@@ -60,7 +52,7 @@ def collect_status(settings: Settings | None = None) -> dict[str, Any]:
         out["topics"][topic] = dict(EMPTY)
     if settings.warehouse.exists():
         with read_only(settings.warehouse) as con:
-            if _has_raw_tables(con):  # a warehouse landing never wrote to has no raw tables yet
+            if raw_tables_exist(con, "landing_batches"):  # a warehouse landing never wrote to has no raw tables yet
                 for name, topic in zip((USAGE_TOPIC, GPU_TOPIC), topics, strict=True):
                     table, time_col = TABLES[name]
                     out["topics"][topic] = topic_stats(con, topic, table, time_col)

@@ -21,6 +21,14 @@
   `p` the alias of a stg_model_prices row (or NULLs).
 -#}
 
+{% macro tw_token_types() -%}
+  {#-
+    The five exclusive token types, in report order. Every model with per-type columns
+    (tokens_<type>, cost_<type>_usd) loops over this list rather than spelling the types out.
+  -#}
+  {{ return(['input', 'cache_read', 'cache_creation', 'output', 'reasoning']) }}
+{%- endmacro %}
+
 {% macro tw_token_rates(e, p) -%}
   {%- set input_rate -%}
     case when {{ e }}.batch and {{ p }}.batch_input_cost_per_token is not null
@@ -41,19 +49,17 @@
 
 {% macro tw_token_cost_columns(e, p) -%}
   {#- Emits rate_<type>, cost_<type>_usd for the five token types and token_cost_usd. -#}
+  {%- set types = tw_token_types() -%}
   {%- set rates = tw_token_rates(e, p) -%}
-  {%- set types = ['input', 'cache_read', 'cache_creation', 'output', 'reasoning'] -%}
+  {%- set products = [] -%}
+  {%- for t in types -%}
+    {%- do products.append(e ~ '.tokens_' ~ t ~ ' * ' ~ rates[t]) -%}
+  {%- endfor %}
   {%- for t in types %}
     {{ rates[t] }} as rate_{{ t }},
   {%- endfor %}
   {%- for t in types %}
-    {{ tw_money(e ~ '.tokens_' ~ t ~ ' * ' ~ rates[t]) }} as cost_{{ t }}_usd,
+    {{ tw_money(products[loop.index0]) }} as cost_{{ t }}_usd,
   {%- endfor %}
-    {{ tw_money(
-        e ~ '.tokens_input * ' ~ rates['input']
-        ~ ' + ' ~ e ~ '.tokens_cache_read * ' ~ rates['cache_read']
-        ~ ' + ' ~ e ~ '.tokens_cache_creation * ' ~ rates['cache_creation']
-        ~ ' + ' ~ e ~ '.tokens_output * ' ~ rates['output']
-        ~ ' + ' ~ e ~ '.tokens_reasoning * ' ~ rates['reasoning']
-    ) }} as token_cost_usd
+    {{ tw_money(products | join(' + ')) }} as token_cost_usd
 {%- endmacro %}

@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from ingest.adapters.attribution import Attribution, build_event
-from schemas import ContractError, UsageEvent, strip_content
+from ingest.adapters.attribution import Attribution, build_event, find_usage
+from schemas import UsageEvent, count_content
 
 
 def anthropic_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
@@ -42,16 +42,9 @@ def from_anthropic(payload: Mapping[str, Any], **attribution: Unpack[Attribution
     """A usage event from an Anthropic Message (or a Message Batches result line), or from its
     ``usage`` object alone (then pass ``model=``)."""
     message, in_batch = _unwrap_batch_result(payload)
-    dropped = strip_content(message)[1]
-    usage = message.get("usage")
-    if isinstance(usage, Mapping):
-        response: Mapping[str, Any] = message
-    elif "input_tokens" in message or "output_tokens" in message:
-        usage, response = message, {}
-    elif attribution.get("status") == "error":
-        usage, response = {"input_tokens": 0, "output_tokens": 0}, message
-    else:
-        raise ContractError("usage", "missing from the payload")
+    dropped = count_content(message)
+    usage, response = find_usage(message, attribution, "usage", ("input_tokens", "output_tokens"),
+                                 {"input_tokens": 0, "output_tokens": 0})  # fmt: skip
     derived: dict[str, Any] = anthropic_usage(usage)
     service_tier = usage.get("service_tier")
     derived.update(

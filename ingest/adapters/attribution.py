@@ -95,6 +95,31 @@ def build_event(derived: Mapping[str, Any], attribution: Mapping[str, Any], drop
         raise ContractError.from_validation_error(exc) from None
 
 
+def find_usage(
+    payload: Mapping[str, Any],
+    attribution: Mapping[str, Any],
+    key: str,
+    bare_keys: tuple[str, ...],
+    failed: Mapping[str, Any],
+    missing: str = "missing from the payload",
+) -> tuple[Mapping[str, Any], Mapping[str, Any]]:
+    """(usage object, response) of a provider payload, the same way for every provider adapter.
+
+    The usage is the payload's ``key`` object; else the payload itself when the caller passed the bare
+    usage object (it has one of ``bare_keys``; there is no response then, so ``model=`` must be given);
+    else, for a call the caller says failed (``status="error"``), the zero-token usage ``failed``.
+    Anything else raises ContractError naming ``key``.
+    """
+    usage = payload.get(key)
+    if isinstance(usage, Mapping):
+        return usage, payload
+    if any(k in payload for k in bare_keys):
+        return payload, {}
+    if attribution.get("status") == "error":
+        return failed, payload
+    raise ContractError(key, missing)
+
+
 def count(mapping: Mapping[str, Any] | None, *path: str) -> Any:
     """The value at ``path`` inside a payload (a token count, unchecked: the contract checks it),
     or None when any step is missing or null."""

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from ingest.adapters.attribution import Attribution, build_event
-from schemas import ContractError, UsageEvent, strip_content
+from ingest.adapters.attribution import Attribution, build_event, find_usage
+from schemas import UsageEvent, count_content
 
 
 def gemini_usage(meta: Mapping[str, Any]) -> dict[str, Any]:
@@ -33,16 +33,8 @@ def gemini_usage(meta: Mapping[str, Any]) -> dict[str, Any]:
 def from_gemini(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from a Gemini ``GenerateContentResponse``, or from its ``usageMetadata`` alone
     (then pass ``model=``)."""
-    dropped = strip_content(payload)[1]
-    meta = payload.get("usageMetadata")
-    if isinstance(meta, Mapping):
-        response: Mapping[str, Any] = payload
-    elif "promptTokenCount" in payload:
-        meta, response = payload, {}
-    elif attribution.get("status") == "error":
-        meta, response = {"promptTokenCount": 0}, payload
-    else:
-        raise ContractError("usageMetadata", "missing from the payload")
+    dropped = count_content(payload)
+    meta, response = find_usage(payload, attribution, "usageMetadata", ("promptTokenCount",), {"promptTokenCount": 0})
     derived = gemini_usage(meta)
     traffic = meta.get("trafficType")
     derived.update(

@@ -29,7 +29,7 @@ from ingest.adapters.attribution import (
     reconcile_input,
 )
 from ingest.adapters.providers import canonical_provider, endpoint_host, provider_for_endpoint
-from schemas import ContractError, UsageEvent, strip_content
+from schemas import ContractError, UsageEvent, count_content
 
 # LiteLLM provider names that mean "an OpenAI-compatible server at api_base".
 _OPENAI_COMPATIBLE = frozenset({"openai", "openai_like", "custom_openai", "text-completion-openai"})
@@ -172,7 +172,7 @@ def _derive(
 
 def from_litellm_payload(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from a LiteLLM ``StandardLoggingPayload`` (``kwargs["standard_logging_object"]``)."""
-    dropped = strip_content(payload)[1]
+    dropped = count_content(payload)
     metadata = _mapping(payload.get("metadata"))
     hidden = _mapping(payload.get("hidden_params"))
     response = payload.get("response")
@@ -192,7 +192,7 @@ def from_litellm_payload(payload: Mapping[str, Any], **attribution: Unpack[Attri
 
 def from_litellm_spend_log(row: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from one ``LiteLLM_SpendLogs`` row (times may be ISO text without an offset: UTC)."""
-    dropped = strip_content(row)[1]
+    dropped = count_content(row)
     metadata = _mapping(row.get("metadata"))
     usage = _usage_detail(metadata.get("usage_object"), metadata.get("additional_usage_values"))
     derived = _derive(row, metadata, usage, row.get("request_id"))

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from ingest.adapters.attribution import Attribution, build_event, count
-from schemas import ContractError, UsageEvent, strip_content
+from ingest.adapters.attribution import Attribution, build_event, count, find_usage
+from schemas import UsageEvent, count_content
 
 _OPERATIONS = {"chat.completion": "chat", "chat.completion.chunk": "chat", "response": "chat",
                "text_completion": "text_completion", "list": "embeddings"}
@@ -65,16 +65,9 @@ def _unwrap_batch_line(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], d
 
 def _derive(payload: Mapping[str, Any], attribution: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     body, derived = _unwrap_batch_line(payload)
-    dropped = strip_content(body)[1]
-    usage = body.get("usage")
-    if isinstance(usage, Mapping):
-        response: Mapping[str, Any] = body
-    elif any(key in body for key in _USAGE_KEYS):
-        usage, response = body, {}  # the caller passed the usage object itself
-    elif attribution.get("status") == "error":
-        usage, response = {"prompt_tokens": 0, "completion_tokens": 0}, body
-    else:
-        raise ContractError("usage", "missing from the payload (a stream without include_usage has none)")
+    dropped = count_content(body)
+    usage, response = find_usage(body, attribution, "usage", _USAGE_KEYS, {"prompt_tokens": 0, "completion_tokens": 0},
+                                 "missing from the payload (a stream without include_usage has none)")  # fmt: skip
     derived.update(openai_usage(usage))
     derived["model"] = response.get("model")
     derived["response_id"] = response.get("id")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter, defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import psutil
@@ -15,17 +14,10 @@ from ingest.broker import LocalBroker, free_port
 from ingest.emitter import TelemetryEmitter
 from ingest.topics import ensure_topics
 from schemas import parse_gpu, parse_usage
-from tests.factories import encode, gpu_event, produce, read_topic, usage_event
+from tests.factories import encode, gpu_event, produce, read_topic, usage_event, wait_for
 from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 60.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"{what} not reached within {timeout}s"
-        time.sleep(0.05)
 
 
 def test_sdk_and_a_plain_producer_land_identical_events(kafka_bootstrap: str, fresh_topics: dict[str, str],

@@ -9,23 +9,13 @@ import pytest
 from pydantic import ValidationError
 
 from schemas import CONTENT_KEYS, GpuUsage, UsageEvent, is_content_key, parse_gpu, parse_usage, strip_content
+from tests.factories import usage_event
 
 SECRET = "SECRET-TEXT-do-not-store"
 
 
 def usage(**extra: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "event_id": "e-1",
-        "event_time": "2025-06-01T12:00:00Z",
-        "tier": "closed_api",
-        "provider": "openai",
-        "model": "gpt-4o",
-        "workload": "support-bot",
-        "input_tokens": 10,
-        "output_tokens": 5,
-    }
-    event.update(extra)
-    return event
+    return usage_event(1, **extra)
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,7 @@ def test_every_state_path_is_under_the_home(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setenv("TIERWISE_HOME", str(tmp_path / "a"))
     monkeypatch.delenv("TIERWISE_WAREHOUSE", raising=False)
     home = Home.from_env()
-    for p in (home.warehouse, home.dagster, home.kafka, home.spill, home.reports, home.lake):
+    for p in (home.warehouse, home.dagster, home.kafka, home.spill, home.reports, home.lake, home.dbt):
         assert p.is_relative_to(tmp_path / "a")
     assert Settings.from_env().warehouse == tmp_path / "a" / "warehouse.duckdb"
 

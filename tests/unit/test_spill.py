@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -14,7 +13,7 @@ import pytest
 from ingest.broker import free_port
 from ingest.emitter import TelemetryEmitter
 from ingest.spill import SpillStore
-from tests.factories import gpu_event, usage_event
+from tests.factories import gpu_event, usage_event, wait_for
 
 
 def lines(prefix: str, n: int) -> list[bytes]:
@@ -28,13 +27,6 @@ def drain(store: SpillStore, max_records: int = 3) -> list[bytes]:
         out.extend(chunk.lines)
         store.commit(chunk)
     return out
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not reached in time"
-        time.sleep(0.02)
 
 
 def test_appended_lines_replay_in_order_and_the_files_go_once_delivered(tmp_path: Path) -> None:
@@ -156,7 +148,7 @@ def test_emitter_without_kafka_spills_everything_in_emit_order(tmp_path: Path) -
     try:
         assert all(emitter.emit(e) for e in events)
         assert emitter.emit({"event_id": "x"}) is False  # invalid: counted, not raised
-        wait_for(lambda: emitter.stats().spilled == len(events))
+        wait_for(lambda: emitter.stats().spilled == len(events), timeout=30, what="spill")
         assert emitter.flush(timeout=0.2) is False  # nothing can be acknowledged
     finally:
         emitter.close(timeout=5)
@@ -176,7 +168,7 @@ def test_emitter_counts_events_it_cannot_spill_on_a_full_disk(tmp_path: Path) ->
     try:
         for i in range(20):
             assert emitter.emit(usage_event(i)) is True  # the caller never sees the disk error
-        wait_for(lambda: emitter.stats().dropped == 20)
+        wait_for(lambda: emitter.stats().dropped == 20, timeout=30, what="drops")
     finally:
         emitter.close(timeout=5)
     stats = emitter.stats()
@@ -201,7 +193,7 @@ def test_a_full_queue_spills_on_the_callers_thread_without_losing_order(tmp_path
     try:
         for e in events:
             assert emitter.emit(e)
-        wait_for(lambda: emitter.stats().spilled == len(events))
+        wait_for(lambda: emitter.stats().spilled == len(events), timeout=30, what="spill")
     finally:
         emitter.close(timeout=5)
     assert emitter.stats().dropped == 0

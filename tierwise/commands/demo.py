@@ -20,7 +20,7 @@ from pipelines.settings import Settings, use_home_for_dagster
 def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     """Broker up, topics, a month of simulated traffic, landing, dbt build, spend summary."""
     from ingest.broker import LocalBroker
-    from ingest.simulator import SimConfig
+    from ingest.simulator import SimConfig, last_day
     from ingest.topics import ensure_topics
     from tierwise.commands.pipeline import echo_dbt_run, echo_landed
     from tierwise.runner import run_pipeline
@@ -42,11 +42,11 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     click.echo("[3/4] landing from Kafka and building the marts")
     run_pipeline(settings, verbose=verbose, on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
                  on_dbt_run=lambda r: echo_dbt_run(r, "      "))  # fmt: skip
-    last_day = (window.end - timedelta(microseconds=1)).date()
-    click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last_day} (today so far included)")
+    last = last_day(window.end)
+    click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last} (today so far included)")
     # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.
     ctx.invoke(root.commands["spend"], by="workload,tier", date_from=window.start.isoformat(),
-               date_to=(last_day + timedelta(days=1)).isoformat(), as_json=False)  # fmt: skip
+               date_to=(last + timedelta(days=1)).isoformat(), as_json=False)  # fmt: skip
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
         "Try `tierwise spend --by team,month`, `tierwise status`, or `make ui` for the Dagster UI."

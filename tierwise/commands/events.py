@@ -2,32 +2,26 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import uuid
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import click
 
+from ingest.broker import probe_timeout, resolve_bootstrap, wait_for_metadata
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 from tierwise.errors import TierwiseError
 from tierwise.home import Home
 
 
-def _connect(timeout: float) -> tuple[Home, str]:
+def _connect() -> tuple[Home, str]:
     """This home and a bootstrap address that answers, else a one-line error naming it."""
-    from ingest.broker import resolve_bootstrap, wait_for_metadata
-
     home = Home.from_env().ensure()
     bootstrap = resolve_bootstrap(home)
-    wait_for_metadata(bootstrap, timeout_s=timeout)
+    wait_for_metadata(bootstrap, timeout_s=probe_timeout())
     return home, bootstrap
-
-
-def _timeout() -> float:
-    return float(os.environ.get("TIERWISE_KAFKA_TIMEOUT", "10"))
 
 
 def _event_from_flags(values: dict[str, Any], tags: tuple[str, ...]) -> dict[str, Any]:
@@ -71,7 +65,7 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
     import orjson
 
     from ingest.emitter import TelemetryEmitter
-    from schemas import ContractError, parse_gpu, parse_usage
+    from schemas import ContractError, is_gpu_heartbeat, parse_event
 
     if json_text is not None:
         text = sys.stdin.read() if json_text == "-" else json_text
@@ -84,15 +78,15 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
     else:
         event = _event_from_flags(flags, tags)
     try:
-        model = parse_gpu(event) if "interval_start" in event else parse_usage(event)
+        model = parse_event(event)
     except ContractError as exc:
         raise TierwiseError(f"invalid event: {exc}") from None
-    home, bootstrap = _connect(_timeout())
+    home, bootstrap = _connect()
     emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
     emitter.emit(model)
-    emitter.close(timeout=_timeout())
+    emitter.close(timeout=probe_timeout())
     stats = emitter.stats()
-    target = gpu_topic if "interval_start" in event else topic
+    target = gpu_topic if is_gpu_heartbeat(event) else topic
     if stats.sent + stats.replayed >= 1:
         click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
     elif stats.dropped:
@@ -116,13 +110,11 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
            no_progress: bool) -> None:  # fmt: skip
     """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
     from ingest.emitter import TelemetryEmitter
-    from ingest.replay import DeadLetters, replay_files
+    from ingest.replay import DeadLetters, replay_files, require_files
 
     paths = list(files)
-    for path in paths:
-        if not path.is_file():
-            raise TierwiseError(f"cannot replay {path}: no such file")
-    home, bootstrap = _connect(_timeout())
+    require_files(paths)  # before waiting for Kafka
+    home, bootstrap = _connect()
     # A bounded queue that blocks the reader keeps memory flat for files of any size.
     emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill, queue_size=10_000,
                                block_when_full=True)  # fmt: skip
@@ -210,7 +202,7 @@ def simulate(days: int, start: datetime | str | None, end: datetime | str | None
             raise TierwiseError(f"cannot write {out}: {exc.strerror or exc}") from None
         where = str(out)
     else:
-        _, bootstrap = _connect(_timeout())
+        _, bootstrap = _connect()
         ensure_topics(bootstrap, topics=(topic, gpu_topic, dlq_for(topic), dlq_for(gpu_topic)))
         summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression)
         where = f"{topic} / {gpu_topic} at {bootstrap}"
@@ -222,10 +214,10 @@ def simulate(days: int, start: datetime | str | None, end: datetime | str | None
 
 def describe_window(start: date, end: datetime) -> str:
     """'2026-10-30 00:00 .. 2026-11-28 14:37 UTC (30 days)': the days the marts will show."""
-    end = end.astimezone(UTC)
-    last = (end - timedelta(microseconds=1)).date()
-    days = (last - start).days + 1
-    return f"{start} 00:00 .. {end:%Y-%m-%d %H:%M} UTC ({days} day{'s' if days != 1 else ''})"
+    from ingest.simulator import last_day
+
+    days = (last_day(end) - start).days + 1
+    return f"{start} 00:00 .. {end.astimezone(UTC):%Y-%m-%d %H:%M} UTC ({days} day{'s' if days != 1 else ''})"
 
 
 def _as_utc(value: datetime | str | None) -> datetime | None:

@@ -146,7 +146,7 @@ def import_litellm(file: Path, effective_from: str) -> None:
         pending = dirty_days_in(con)
     finally:
         con.close()
-    reasons = ", ".join(f"{n} {reason}" for reason, n in sorted(result.skipped.items()))
+    reasons = result.skip_reasons()
     click.echo(f"imported {written.imported} prices effective {day.isoformat()} into {path}")
     click.echo(f"skipped {result.skipped_total} entries" + (f": {reasons}" if reasons else ""))
     click.echo(repricing_message(day, written.repriced_days))

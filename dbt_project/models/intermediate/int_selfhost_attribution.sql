@@ -9,7 +9,9 @@
 -- consumer takes the remainder, so the rows of an hour add up to its cost exactly.
 
 with hours as (
-    select * from {{ ref('int_deployment_hours') }}
+    -- an hour whose GPU slices had no price hands out $0 of GPU cost (unpriced_usage lists them)
+    select * replace ({{ tw_money('coalesce(gpu_cost_usd, 0)') }} as gpu_cost_usd)
+    from {{ ref('int_deployment_hours') }}
     where {{ tw_in_window('day') }}
 ),
 
@@ -38,7 +40,7 @@ served as (
         h.served_model,
         h.gpu_hours as hour_gpu_hours,
         h.active_hours as hour_active_hours,
-        {{ tw_money('coalesce(h.gpu_cost_usd, 0)') }} as hour_gpu_cost_usd,
+        h.gpu_cost_usd as hour_gpu_cost_usd,
         h.ops_cost_usd as hour_ops_cost_usd,
         u.workload,
         u.team,
@@ -105,7 +107,7 @@ idle as (
         cast(0 as hugeint) as hour_tokens,
         h.gpu_hours,
         h.active_hours,
-        {{ tw_money('coalesce(h.gpu_cost_usd, 0)') }} as gpu_cost_usd,
+        h.gpu_cost_usd,
         h.ops_cost_usd
     from hours as h
     where not exists (
@@ -114,6 +116,9 @@ idle as (
     )
 )
 
+-- Each side is cast to the output types before the union, never after: DuckDB gives a union column one
+-- type from both sides, and a DECIMAL(38,0) or DOUBLE side would drop the 12 decimals or the exactness.
+{%- for side in ['attributed', 'idle'] %}
 select
     day,
     hour_start,
@@ -131,23 +136,6 @@ select
     {{ tw_money('gpu_cost_usd') }} as gpu_cost_usd,
     {{ tw_money('ops_cost_usd') }} as ops_cost_usd,
     {{ tw_money('gpu_cost_usd + ops_cost_usd') }} as cost_usd
-from attributed
-union all
-select
-    day,
-    hour_start,
-    deployment,
-    is_idle,
-    workload,
-    team,
-    provider,
-    model,
-    requests,
-    cast(tokens as bigint),
-    cast(hour_tokens as bigint),
-    {{ tw_money('gpu_hours') }},
-    {{ tw_money('active_hours') }},
-    {{ tw_money('gpu_cost_usd') }},
-    {{ tw_money('ops_cost_usd') }},
-    {{ tw_money('gpu_cost_usd + ops_cost_usd') }}
-from idle
+from {{ side }}
+{% if not loop.last %}union all{% endif %}
+{%- endfor %}

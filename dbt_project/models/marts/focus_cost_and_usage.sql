@@ -8,73 +8,93 @@
 -- their own GPU and ops-staff lines per workload (idle capacity under workload '(idle)'). Unpriced usage
 -- has no cost to report and is left out; it is listed in unpriced_usage.
 
-{%- set token_types = ['input', 'cache_read', 'cache_creation', 'output', 'reasoning'] %}
+{%- set token_types = tw_token_types() %}
 
-with token_lines as (
-    {%- for t in token_types %}
+-- Both halves sum once per line key, then turn each summed row into one charge line per cost kind.
+with token_sums as (
     select
         event_date as charge_date,
+        tier, provider, model, workload, team,
+        {%- for t in token_types %}
+        sum(tokens_{{ t }}) as tokens_{{ t }},
+        {{ tw_money('sum(cost_' ~ t ~ '_usd)') }} as cost_{{ t }}_usd{{ ',' if not loop.last }}
+        {%- endfor %}
+    from {{ ref('priced_requests') }}
+    where pricing_basis = 'token_price' and {{ tw_in_window('event_date') }}
+    group by event_date, tier, provider, model, workload, team
+),
+
+token_lines as (
+    {%- for t in token_types %}
+    select
+        charge_date,
         tier, provider, model, workload, team,
         cast(null as varchar) as deployment,
         'tokens' as cost_type,
         '{{ t }}' as token_type,
         false as is_idle,
         'Tokens' as unit,
-        cast(sum(tokens_{{ t }}) as decimal(38, 12)) as quantity,
-        {{ tw_money('sum(cost_' ~ t ~ '_usd)') }} as cost,
-        cast(null as varchar) as sku
-    from {{ ref('priced_requests') }}
-    where pricing_basis = 'token_price' and {{ tw_in_window('event_date') }}
-    group by event_date, tier, provider, model, workload, team
-    having sum(tokens_{{ t }}) <> 0
+        cast(tokens_{{ t }} as decimal(38, 12)) as quantity,
+        cost_{{ t }}_usd as cost,
+        provider || '/' || model || '/{{ t }}' as sku
+    from token_sums
+    where tokens_{{ t }} <> 0
     {% if not loop.last %}union all{% endif %}
     {%- endfor %}
 ),
 
-selfhost as (
-    select a.*, h.gpu_types
+selfhost_sums as (
+    select
+        a.day as charge_date,
+        a.provider, a.model, a.workload, a.team, a.deployment, a.is_idle,
+        {{ tw_money('sum(a.gpu_hours)') }} as gpu_hours,
+        {{ tw_money('sum(a.gpu_cost_usd)') }} as gpu_cost_usd,
+        {{ tw_money('sum(a.active_hours)') }} as active_hours,
+        {{ tw_money('sum(a.ops_cost_usd)') }} as ops_cost_usd,
+        string_agg(distinct h.gpu_types, ',' order by h.gpu_types) as gpu_types
     from {{ ref('int_selfhost_attribution') }} as a
     join {{ ref('int_deployment_hours') }} as h
       on h.deployment = a.deployment and h.hour_start = a.hour_start
     where {{ tw_in_window('a.day') }}
+    group by a.day, a.provider, a.model, a.workload, a.team, a.deployment, a.is_idle
 ),
 
-gpu_lines as (
+selfhost_lines as (
     select
-        day as charge_date,
+        charge_date,
         'self_hosted' as tier, provider, model, workload, team, deployment,
         'gpu' as cost_type,
         cast(null as varchar) as token_type,
         is_idle,
         'GPU-Hours' as unit,
-        {{ tw_money('sum(gpu_hours)') }} as quantity,
-        {{ tw_money('sum(gpu_cost_usd)') }} as cost,
-        string_agg(distinct gpu_types, ',' order by gpu_types) as sku
-    from selfhost
-    group by day, provider, model, workload, team, deployment, is_idle
-),
-
-ops_lines as (
+        gpu_hours as quantity,
+        gpu_cost_usd as cost,
+        gpu_types as sku
+    from selfhost_sums
+    union all
     select
-        day as charge_date,
+        charge_date,
         'self_hosted' as tier, provider, model, workload, team, deployment,
         'ops_staff' as cost_type,
         cast(null as varchar) as token_type,
         is_idle,
         'Deployment-Hours' as unit,
-        {{ tw_money('sum(active_hours)') }} as quantity,
-        {{ tw_money('sum(ops_cost_usd)') }} as cost,
+        active_hours as quantity,
+        ops_cost_usd as cost,
         'ops-staff' as sku
-    from selfhost
-    group by day, provider, model, workload, team, deployment, is_idle
+    from selfhost_sums
 ),
 
 lines as (
-    select * from token_lines
-    union all
-    select * from gpu_lines
-    union all
-    select * from ops_lines
+    select
+        *,
+        -- own GPUs have no API vendor account: they bill to 'self_hosted'
+        case when tier = 'self_hosted' then 'self_hosted' else provider end as billing_account
+    from (
+        select * from token_lines
+        union all
+        select * from selfhost_lines
+    )
 ),
 
 publishers as (
@@ -84,9 +104,8 @@ publishers as (
 select
     -- FOCUS 1.0 mandatory columns
     l.cost as BilledCost,
-    -- own GPUs have no API vendor account: they bill to 'self_hosted'
-    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as BillingAccountId,
-    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as BillingAccountName,
+    l.billing_account as BillingAccountId,
+    l.billing_account as BillingAccountName,
     'USD' as BillingCurrency,
     cast(date_trunc('month', l.charge_date) + interval 1 month as timestamp) as BillingPeriodEnd,
     cast(date_trunc('month', l.charge_date) as timestamp) as BillingPeriodStart,
@@ -102,7 +121,7 @@ select
     cast(l.charge_date as timestamp) as ChargePeriodStart,
     l.cost as ContractedCost,
     l.cost as EffectiveCost,
-    case when l.tier = 'self_hosted' then 'self_hosted' else l.provider end as InvoiceIssuerName,
+    l.billing_account as InvoiceIssuerName,
     l.cost as ListCost,
     l.quantity as PricingQuantity,
     l.unit as PricingUnit,
@@ -118,11 +137,7 @@ select
     l.deployment as ResourceId,
     l.deployment as ResourceName,
     case when l.deployment is not null then 'LLM deployment' end as ResourceType,
-    case l.cost_type
-        when 'tokens' then l.provider || '/' || l.model || '/' || l.token_type
-        when 'gpu' then l.sku
-        else l.sku
-    end as SkuId,
+    l.sku as SkuId,
     l.team as SubAccountId,
     l.team as SubAccountName,
     -- tierwise extensions

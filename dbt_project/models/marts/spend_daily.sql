@@ -7,7 +7,7 @@
 -- token cost; self-hosted rows carry the GPU and ops cost attributed to them; each self-hosted model's
 -- idle capacity is its own row with workload '(idle)', so the day's rows add up to the whole spend.
 
-{%- set token_types = ['input', 'cache_read', 'cache_creation', 'output', 'reasoning'] %}
+{%- set token_types = tw_token_types() %}
 
 with request_rows as (
     select

@@ -6,7 +6,7 @@
 -- Spend per calendar month (UTC) x workload x team, split by tier. With a daily window it recomputes
 -- every month the window touches, whole, from spend_daily.
 
-{%- set token_types = ['input', 'cache_read', 'cache_creation', 'output', 'reasoning'] %}
+{%- set token_types = tw_token_types() %}
 
 select
     month,
