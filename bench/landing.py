@@ -57,15 +57,29 @@ class PeakRss:
 
 def make_events(n: int) -> list[bytes]:
     base = datetime(2026, 3, 1, tzinfo=UTC)
-    tiers = [("closed_api", "openai", "gpt-5.4", None), ("hosted_open_api", "together", "llama-4-maverick", None),
-             ("self_hosted", "vllm", "qwen3.5-72b", "gpu-east-1")]  # fmt: skip
+    tiers = [
+        ("closed_api", "openai", "gpt-5.4", None),
+        ("hosted_open_api", "together", "llama-4-maverick", None),
+        ("self_hosted", "vllm", "qwen3.5-72b", "gpu-east-1"),
+    ]
     out = []
     for i in range(n):
         tier, provider, model, deployment = tiers[i % 3]
-        ev = {"event_id": f"b-{i:010d}", "event_time": (base + timedelta(milliseconds=37 * i)).isoformat(),
-              "tier": tier, "provider": provider, "model": model, "workload": f"wl-{i % 17}", "team": f"t-{i % 5}",
-              "input_tokens": 800 + i % 900, "output_tokens": 120 + i % 300, "cached_input_tokens": i % 400,
-              "duration_ms": 350.0 + i % 1000, "ttft_ms": 80.0 + i % 90, "status": "ok" if i % 50 else "error"}  # fmt: skip
+        ev = {
+            "event_id": f"b-{i:010d}",
+            "event_time": (base + timedelta(milliseconds=37 * i)).isoformat(),
+            "tier": tier,
+            "provider": provider,
+            "model": model,
+            "workload": f"wl-{i % 17}",
+            "team": f"t-{i % 5}",
+            "input_tokens": 800 + i % 900,
+            "output_tokens": 120 + i % 300,
+            "cached_input_tokens": i % 400,
+            "duration_ms": 350.0 + i % 1000,
+            "ttft_ms": 80.0 + i % 90,
+            "status": "ok" if i % 50 else "error",
+        }
         if deployment:
             ev["deployment"] = deployment
         out.append(json.dumps(ev).encode())
@@ -103,8 +117,9 @@ def main() -> None:
     try:
         ensure_topics(bootstrap, partitions=6, topics=(USAGE_TOPIC, USAGE_TOPIC + ".dlq"))
         values = make_events(args.events)
-        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
-                                 batch_size=512 * 1024)  # fmt: skip
+        producer = KafkaProducer(
+            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20, batch_size=512 * 1024
+        )
         t0 = time.perf_counter()
         for i, v in enumerate(values):
             producer.send(USAGE_TOPIC, key=f"wl-{i % 17}".encode(), value=v)
@@ -114,9 +129,15 @@ def main() -> None:
         del values
 
         def bare() -> int:
-            c = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None,
-                              max_poll_records=args.batch_size, fetch_max_bytes=32 * 2**20,
-                              max_partition_fetch_bytes=8 * 2**20, fetch_max_wait_ms=200)  # fmt: skip
+            c = KafkaConsumer(
+                bootstrap_servers=bootstrap,
+                enable_auto_commit=False,
+                group_id=None,
+                max_poll_records=args.batch_size,
+                fetch_max_bytes=32 * 2**20,
+                max_partition_fetch_bytes=8 * 2**20,
+                fetch_max_wait_ms=200,
+            )
             tps = [TopicPartition(USAGE_TOPIC, p) for p in sorted(c.partitions_for_topic(USAGE_TOPIC))]
             c.assign(tps)
             c.seek_to_beginning()

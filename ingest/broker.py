@@ -203,9 +203,7 @@ class LocalBroker:
     def _choose_port(self, port: int | None) -> int:
         if port:  # explicit port: the user asked for this one
             if port_in_use(port):
-                raise TierwiseError(
-                    f"port {port} on {LOOPBACK} is taken; choose another with --port or omit it for a free one"
-                )
+                raise TierwiseError(f"port {port} on {LOOPBACK} is taken; choose another with --port or omit it for a free one")
             return port
         stored = self.stored_port()
         if stored and not port_in_use(stored):
@@ -248,10 +246,21 @@ class LocalBroker:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         result = subprocess.run(
-            [self._java(), "-cp", f"{lib}/*", "kafka.tools.StorageTool", "format",
-             "-t", cluster_id, "-c", str(self.config_file), "--ignore-formatted"],
-            capture_output=True, text=True,
-        )  # fmt: skip
+            [
+                self._java(),
+                "-cp",
+                f"{lib}/*",
+                "kafka.tools.StorageTool",
+                "format",
+                "-t",
+                cluster_id,
+                "-c",
+                str(self.config_file),
+                "--ignore-formatted",
+            ],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0:
             raise TierwiseError(f"formatting Kafka storage in {self.data_dir} failed: {result.stdout}{result.stderr}")
 
@@ -281,16 +290,27 @@ class LocalBroker:
         env = dict(os.environ)
         env.pop("KAFKA_OPTS", None)
         cmd = [
-            java, f"-Xmx{self.heap}", f"-Xms{self.heap}", "-XX:+UseG1GC", "-Djava.awt.headless=true",
+            java,
+            f"-Xmx{self.heap}",
+            f"-Xms{self.heap}",
+            "-XX:+UseG1GC",
+            "-Djava.awt.headless=true",
             f"-Dlog4j2.configurationFile={DIST_DIR / 'log4j2.properties'}",
             f"-Dkafka.logs.dir={self.dir}",
-            "-cp", f"{lib}/*", "kafka.Kafka", str(self.config_file),
-        ]  # fmt: skip
+            "-cp",
+            f"{lib}/*",
+            "kafka.Kafka",
+            str(self.config_file),
+        ]
         with open(self.log_file, "ab") as log:
             proc = subprocess.Popen(
-                cmd, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                start_new_session=True, env=env,
-            )  # fmt: skip
+                cmd,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+                env=env,
+            )
         self.pid_file.write_text(str(proc.pid))
         self.port_file.write_text(str(chosen))
         bootstrap = f"{LOOPBACK}:{chosen}"
@@ -340,7 +360,5 @@ def resolve_bootstrap(home: Home) -> str:
     broker = LocalBroker(home)
     bootstrap = broker.bootstrap()
     if bootstrap is None or broker.pid() is None:
-        raise TierwiseError(
-            f"no Kafka broker for {home.root}: run `tierwise kafka up`, or set {ENV_BOOTSTRAP}"
-        )
+        raise TierwiseError(f"no Kafka broker for {home.root}: run `tierwise kafka up`, or set {ENV_BOOTSTRAP}")
     return bootstrap

@@ -48,9 +48,14 @@ KEY_NAME = r'"([^"]*)":'
 ODD_SPACING = ('" :', '"\t:', '":  ', '":\t', '": \t')
 
 POLARS_TYPES: dict[Kind, Any] = {
-    "string": pl.String, "datetime": pl.String, "string_map": pl.String, "unsupported": pl.String,
-    "integer": pl.Int64, "number": pl.Float64, "boolean": pl.Boolean,
-}  # fmt: skip
+    "string": pl.String,
+    "datetime": pl.String,
+    "string_map": pl.String,
+    "unsupported": pl.String,
+    "integer": pl.Int64,
+    "number": pl.Float64,
+    "boolean": pl.Boolean,
+}
 
 
 @dataclass(frozen=True)
@@ -229,8 +234,7 @@ class ColumnarCheck:
     def apply(self, parsed: pl.DataFrame, topic: str, landed_at: datetime) -> pl.DataFrame:
         return (
             parsed.with_columns(self.typed)
-            .with_columns(*self.derived, ok=self.ok, kafka_topic=pl.lit(topic),
-                          landed_at=pl.lit(landed_at, pl.Datetime("us")))  # fmt: skip
+            .with_columns(*self.derived, ok=self.ok, kafka_topic=pl.lit(topic), landed_at=pl.lit(landed_at, pl.Datetime("us")))
             .select(["i", "ok", *self.outputs])
         )
 
@@ -254,10 +258,11 @@ def compile_check(model: type[BaseModel], columns: dict[str, str], derived: dict
     # Null means absent or an explicit null; the counts tell a null apart and allow it only on nullable
     # fields, where it equals absence.
     valid = [
-        pl.col(f"r_{s.name}").is_not_null() & compiled[s.name].valid if s.required
+        pl.col(f"r_{s.name}").is_not_null() & compiled[s.name].valid
+        if s.required
         else pl.col(f"r_{s.name}").is_null() | compiled[s.name].valid
         for s in specs
-    ]  # fmt: skip
+    ]
     rules = [rule.predicate(pl.col) for rule in getattr(model, "RULES", ())]
     ok = pl.all_horizontal(
         pl.col("n_nulls") == pl.col("n_nullable_nulls"),
@@ -325,11 +330,13 @@ def parse_chunk(check: ColumnarCheck, lines: pl.Series) -> pl.DataFrame:
         nullable_nulls = nullable_nulls.scatter(has_null, in_nullable.cast(pl.UInt32))
         keys = sub.str.extract_all(KEY_NAME)
         keys_unique = keys_unique.scatter(has_null, keys.list.n_unique() == keys.list.len())
-    counts = pl.DataFrame({
-        "n_keys": text.str.count_matches(KEY, literal=True),
-        "n_strings": text.str.count_matches(STRING_VALUE, literal=True),
-        "n_nulls": n_nulls,
-        "n_nullable_nulls": nullable_nulls,
-        "keys_unique": keys_unique,
-    })  # fmt: skip
+    counts = pl.DataFrame(
+        {
+            "n_keys": text.str.count_matches(KEY, literal=True),
+            "n_strings": text.str.count_matches(STRING_VALUE, literal=True),
+            "n_nulls": n_nulls,
+            "n_nullable_nulls": nullable_nulls,
+            "keys_unique": keys_unique,
+        }
+    )
     return pl.concat([df.rename({c: f"r_{c}" for c in df.columns}), counts], how="horizontal")

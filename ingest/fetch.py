@@ -56,8 +56,9 @@ class Records:
     @classmethod
     def of(cls, records: Sequence[Any]) -> Records:
         """From kafka-python ConsumerRecords (or anything with partition, offset, key and value)."""
-        return cls([r.partition for r in records], [r.offset for r in records], [r.key for r in records],
-                   [r.value for r in records])  # fmt: skip
+        return cls(
+            [r.partition for r in records], [r.offset for r in records], [r.key for r in records], [r.value for r in records]
+        )
 
 
 def _varint(data: bytearray, pos: int) -> tuple[int, int]:
@@ -133,8 +134,10 @@ class _ChunkRecords(Fetcher.PartitionRecords):
         batch = records.next_batch()
         while batch is not None:
             if batch.magic != 2:
-                raise CorruptRecordError(f"message format v{batch.magic} at offset {batch.base_offset} of {tp}: "
-                                         "landing reads format v2 only (Kafka 4 writes nothing else)")  # fmt: skip
+                raise CorruptRecordError(
+                    f"message format v{batch.magic} at offset {batch.base_offset} of {tp}: "
+                    "landing reads format v2 only (Kafka 4 writes nothing else)"
+                )
             if self.check_crcs and not batch.validate_crc():
                 raise CorruptRecordError(f"record batch of {tp} at offset {batch.base_offset} failed its CRC check")
             self.leader_epoch = batch.leader_epoch

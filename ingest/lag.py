@@ -14,8 +14,13 @@ def consumer_lag(bootstrap: str, group: str, topics: list[str], timeout_ms: int 
     from kafka.errors import KafkaError
 
     try:
-        consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
-                                 request_timeout_ms=timeout_ms, client_id=f"{group}-lag")  # fmt: skip
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap,
+            group_id=group,
+            enable_auto_commit=False,
+            request_timeout_ms=timeout_ms,
+            client_id=f"{group}-lag",
+        )
     except KafkaError:
         raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None
     try:

@@ -46,9 +46,15 @@ log = logging.getLogger(__name__)
 DEFAULT_GROUP = "tierwise-lake"
 RANGE_FILE = re.compile(r"^(\d{20})-(\d{20})\.parquet$")
 REJECT_SCHEMA = pa.schema(
-    [("kafka_partition", pa.int32()), ("kafka_offset", pa.int64()), ("raw_key", pa.binary()),
-     ("raw_value", pa.binary()), ("error_class", pa.string()), ("reason", pa.string())]
-)  # fmt: skip
+    [
+        ("kafka_partition", pa.int32()),
+        ("kafka_offset", pa.int64()),
+        ("raw_key", pa.binary()),
+        ("raw_value", pa.binary()),
+        ("error_class", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
 
 
 def partition_dir(lake: Path, topic: str, partition: int) -> Path:
@@ -82,8 +88,15 @@ class WorkerStats:
 class LakeWorker:
     """One scale-out landing process of a consumer group."""
 
-    def __init__(self, bootstrap: str, lake: Path, topic: str, group: str = DEFAULT_GROUP,
-                 batch_size: int = 20_000, idle_exit_s: float | None = 5.0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        bootstrap: str,
+        lake: Path,
+        topic: str,
+        group: str = DEFAULT_GROUP,
+        batch_size: int = 20_000,
+        idle_exit_s: float | None = 5.0,
+    ) -> None:
         self.bootstrap = bootstrap
         self.lake = lake
         self.topic = topic
@@ -135,10 +148,14 @@ class LakeWorker:
                         worker._consumer.seek(tp, nxt)
 
         self._consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap, group_id=self.group, enable_auto_commit=False,
-            auto_offset_reset="earliest", max_poll_records=self.batch_size, fetch_max_wait_ms=200,
+            bootstrap_servers=self.bootstrap,
+            group_id=self.group,
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            max_poll_records=self.batch_size,
+            fetch_max_wait_ms=200,
             client_id=f"{self.group}-{os.getpid()}",
-        )  # fmt: skip
+        )
         self._consumer.subscribe([self.topic], listener=Listener())
         started = last_data = time.monotonic()
         try:
@@ -173,10 +190,19 @@ class LakeWorker:
 
 def _rejects_table(rejected: list[Rejected]) -> pa.Table:
     return pa.Table.from_pylist(
-        [{"kafka_partition": r.partition, "kafka_offset": r.offset, "raw_key": r.key, "raw_value": r.value,
-          "error_class": r.error_class, "reason": r.reason} for r in rejected],
+        [
+            {
+                "kafka_partition": r.partition,
+                "kafka_offset": r.offset,
+                "raw_key": r.key,
+                "raw_value": r.value,
+                "error_class": r.error_class,
+                "reason": r.reason,
+            }
+            for r in rejected
+        ],
         schema=REJECT_SCHEMA,
-    )  # fmt: skip
+    )
 
 
 def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[str, int]:

@@ -104,10 +104,16 @@ class Contract:
         return f"CAST(unnest(generate_series(event_date, {last}, INTERVAL 1 DAY)) AS DATE)"
 
 
-USAGE = Contract("usage", "usage_events", USAGE_COLUMNS, UsageEvent, parse_usage, day_from="event_time",
-                 derived={"content_fields_dropped": pl.lit(0, pl.Int32)})  # fmt: skip
-GPU = Contract("gpu", "gpu_usage", GPU_COLUMNS, GpuUsage, parse_gpu, day_from="interval_start",
-               day_until="interval_end")  # fmt: skip
+USAGE = Contract(
+    "usage",
+    "usage_events",
+    USAGE_COLUMNS,
+    UsageEvent,
+    parse_usage,
+    day_from="event_time",
+    derived={"content_fields_dropped": pl.lit(0, pl.Int32)},
+)
+GPU = Contract("gpu", "gpu_usage", GPU_COLUMNS, GpuUsage, parse_gpu, day_from="interval_start", day_until="interval_end")
 CONTRACTS = {"usage": USAGE, "gpu": GPU}
 
 
@@ -203,8 +209,12 @@ class BatchDecoder:
                 if not values[i]:
                     rejected[i] = Rejected(*where, values[i], "empty", "empty message")
                 else:
-                    rejected[i] = Rejected(*where, scrub_raw(values[i]), "oversized", f"message of {len(values[i])} "
-                                           f"bytes exceeds the {self.max_event_bytes}-byte limit")  # fmt: skip
+                    rejected[i] = Rejected(
+                        *where,
+                        scrub_raw(values[i]),
+                        "oversized",
+                        f"message of {len(values[i])} bytes exceeds the {self.max_event_bytes}-byte limit",
+                    )
             raw = pc.if_else(unfit, pa.scalar(None, pa.binary()), raw)
         try:
             text = raw.cast(pa.string())
@@ -216,11 +226,13 @@ class BatchDecoder:
         eligible = fast_path_shape(lines)
         slow.extend((~eligible & lines.is_not_null()).arg_true().to_list())
         check = self.contract.check
-        kafka = pl.DataFrame({
-            "i": pl.int_range(len(values), dtype=pl.Int32, eager=True),
-            "kafka_partition": pl.Series(records.partitions, dtype=pl.Int32),
-            "kafka_offset": pl.Series(records.offsets, dtype=pl.Int64),
-        })  # fmt: skip
+        kafka = pl.DataFrame(
+            {
+                "i": pl.int_range(len(values), dtype=pl.Int32, eager=True),
+                "kafka_partition": pl.Series(records.partitions, dtype=pl.Int32),
+                "kafka_offset": pl.Series(records.offsets, dtype=pl.Int64),
+            }
+        )
         checked: list[pl.DataFrame] = []
         chunks = [eligible.arg_true()]
         while chunks:
@@ -246,8 +258,9 @@ class BatchDecoder:
             frame = one_by_one if frame is None else pl.concat([frame, one_by_one], how="diagonal_relaxed")
         if frame is None:
             frame = self._frame({c: [] for c in check.outputs})
-        return Decoded(frame, check.projection, len(values) - len(rejected), [rejected[i] for i in sorted(rejected)],
-                       content_dropped)  # fmt: skip
+        return Decoded(
+            frame, check.projection, len(values) - len(rejected), [rejected[i] for i in sorted(rejected)], content_dropped
+        )
 
     def decode_arrow(self, records: Records, landed_at: datetime) -> tuple[pa.Table, list[Rejected], int]:
         """Decode into an Arrow table of the raw table's columns (for Parquet files)."""
@@ -261,11 +274,11 @@ class BatchDecoder:
         return table.cast(self.contract.arrow_schema), decoded.rejected, decoded.content_dropped
 
     def _frame(self, cols: dict[str, list[Any]]) -> pl.DataFrame:
-        return pl.DataFrame(cols, schema_overrides={"kafka_partition": pl.Int32, "kafka_offset": pl.Int64},
-                            strict=False)  # fmt: skip
+        return pl.DataFrame(cols, schema_overrides={"kafka_partition": pl.Int32, "kafka_offset": pl.Int64}, strict=False)
 
-    def _validate_one_by_one(self, records: Records, indexes: list[int], rejected: dict[int, Rejected],
-                             landed_at: datetime) -> tuple[pl.DataFrame, int]:  # fmt: skip
+    def _validate_one_by_one(
+        self, records: Records, indexes: list[int], rejected: dict[int, Rejected], landed_at: datetime
+    ) -> tuple[pl.DataFrame, int]:
         outputs = self.contract.check.outputs
         cols: dict[str, list[Any]] = {c: [] for c in outputs}
         payload = [c for c in outputs if c in self.contract.payload_columns]
@@ -278,8 +291,14 @@ class BatchDecoder:
                 event = parse(value)  # type: ignore[arg-type]
                 row = event.to_row()
             except (ContractError, ValueError, TypeError) as exc:
-                rejected[i] = Rejected(records.partitions[i], records.offsets[i], records.keys[i],
-                                       scrub_raw(value or b""), _classify(exc), str(exc))  # fmt: skip
+                rejected[i] = Rejected(
+                    records.partitions[i],
+                    records.offsets[i],
+                    records.keys[i],
+                    scrub_raw(value or b""),
+                    _classify(exc),
+                    str(exc),
+                )
                 continue
             dropped += event.content_fields_dropped
             for c in payload:
@@ -304,8 +323,9 @@ def _is_utf8(value: bytes | None) -> bool:
     return True
 
 
-def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str,
-                    at: datetime) -> tuple[int, list[date]]:  # fmt: skip
+def insert_new_rows(
+    con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str, at: datetime
+) -> tuple[int, list[date]]:
     """Add the rows of `source` whose key `target` lacks, and mark their days for rebuilding.
 
     Runs inside the caller's transaction. Rows are unique by (event_date, event_id): the first
@@ -316,12 +336,12 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, to
     marks every day it spans).
     """
     contract = contract_for_topic(topic)
-    ((rows, distinct),) = con.execute(
-        f"SELECT count(*), count(DISTINCT (event_date, event_id)) FROM {source}"
-    ).fetchall()
+    ((rows, distinct),) = con.execute(f"SELECT count(*), count(DISTINCT (event_date, event_id)) FROM {source}").fetchall()
     if rows != distinct:  # the window is only paid for when a batch repeats itself
-        source = (f"(SELECT * FROM {source} QUALIFY row_number() OVER "
-                  "(PARTITION BY event_date, event_id ORDER BY kafka_partition, kafka_offset) = 1)")  # fmt: skip
+        source = (
+            f"(SELECT * FROM {source} QUALIFY row_number() OVER "
+            "(PARTITION BY event_date, event_id ORDER BY kafka_partition, kafka_offset) = 1)"
+        )
     # Keys the target already holds, found by probing the target with the batch (the small side is
     # hashed, and the batch's key range prunes the target's row groups); usually none.
     ((seen,),) = con.execute(
@@ -338,8 +358,9 @@ def insert_new_rows(con: duckdb.DuckDBPyConnection, source: str, target: str, to
     return int(added), mark_dirty_days(con, topic, days_sql, at)
 
 
-def record_batch(con: duckdb.DuckDBPyConnection, topic: str, landed: int, duplicates: int, rejected: int,
-                 content_dropped: int, at: datetime) -> None:  # fmt: skip
+def record_batch(
+    con: duckdb.DuckDBPyConnection, topic: str, landed: int, duplicates: int, rejected: int, content_dropped: int, at: datetime
+) -> None:
     """One row of `raw.landing_batches`: what `tierwise status` sums per topic."""
     con.execute(
         f"INSERT INTO {RAW_SCHEMA}.landing_batches VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -373,9 +394,8 @@ class WarehouseWriter:
                 con.executemany(  # rejects are rare: row-wise is fine here
                     f"""INSERT INTO {RAW_SCHEMA}.rejected_events VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT DO NOTHING""",
-                    [[self.topic, r.partition, r.offset, r.key, r.value, r.error_class, r.reason, landed_at]
-                     for r in rejected],
-                )  # fmt: skip
+                    [[self.topic, r.partition, r.offset, r.key, r.value, r.error_class, r.reason, landed_at] for r in rejected],
+                )
             if next_offsets:
                 con.executemany(
                     f"""INSERT INTO {RAW_SCHEMA}.kafka_offsets VALUES (?, ?, ?, ?, ?)
@@ -385,9 +405,16 @@ class WarehouseWriter:
                 )
             duplicates = batch.count - landed
             record_batch(con, self.topic, landed, duplicates, len(rejected), batch.content_dropped, landed_at)
-        return LandingResult(self.topic, landed=landed, duplicates=duplicates, rejected=len(rejected),
-                             content_fields_dropped=batch.content_dropped, batches=1, days=set(days),
-                             next_offsets=dict(next_offsets))  # fmt: skip
+        return LandingResult(
+            self.topic,
+            landed=landed,
+            duplicates=duplicates,
+            rejected=len(rejected),
+            content_fields_dropped=batch.content_dropped,
+            batches=1,
+            days=set(days),
+            next_offsets=dict(next_offsets),
+        )
 
 
 class DeadLetterSender:
@@ -411,9 +438,16 @@ class DeadLetterSender:
                 self.dlq_topic,
                 key=r.key,
                 value=r.value or b"",
-                headers=dlq_headers(r.error_class, r.reason, topic=self.topic, partition=r.partition, offset=r.offset,
-                                    stage="landing", source=self.source),
-            )  # fmt: skip
+                headers=dlq_headers(
+                    r.error_class,
+                    r.reason,
+                    topic=self.topic,
+                    partition=r.partition,
+                    offset=r.offset,
+                    stage="landing",
+                    source=self.source,
+                ),
+            )
         self._producer.flush(timeout=30)
 
     def close(self) -> None:
@@ -451,21 +485,24 @@ class TopicLander:
     def _consumer(self) -> Any:
         from kafka import KafkaConsumer
 
-        return use_record_chunks(KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
-            group_id=self.consumer_name,  # only for the lag mirror; partitions are assigned by hand
-            client_id=f"{self.consumer_name}-{self.contract.kind}",
-            enable_auto_commit=False,
-            auto_offset_reset="earliest",
-            max_poll_records=self.batch_size,
-            fetch_max_bytes=32 * 1024 * 1024,
-            max_partition_fetch_bytes=8 * 1024 * 1024,
-            fetch_max_wait_ms=200,
-            request_timeout_ms=30_000,
-        ))
+        return use_record_chunks(
+            KafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                group_id=self.consumer_name,  # only for the lag mirror; partitions are assigned by hand
+                client_id=f"{self.consumer_name}-{self.contract.kind}",
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+                max_poll_records=self.batch_size,
+                fetch_max_bytes=32 * 1024 * 1024,
+                max_partition_fetch_bytes=8 * 1024 * 1024,
+                fetch_max_wait_ms=200,
+                request_timeout_ms=30_000,
+            )
+        )
 
-    def _fetch(self, consumer: Any, tps: list[Any], end: dict[Any, int], pending: set[int],
-               position: dict[int, int]) -> tuple[Records, dict[int, int]]:  # fmt: skip
+    def _fetch(
+        self, consumer: Any, tps: list[Any], end: dict[Any, int], pending: set[int], position: dict[int, int]
+    ) -> tuple[Records, dict[int, int]]:
         """Poll up to about one batch (whole record batches), never past the high watermark seen at start."""
         records = Records()
         next_offsets: dict[int, int] = {}
@@ -492,8 +529,7 @@ class TopicLander:
                 for chunk in chunks:
                     if chunk.offsets[-1] >= limit:
                         keep = sum(1 for o in chunk.offsets if o < limit)
-                        chunk = RecordChunk(chunk.partition, chunk.offsets[:keep], chunk.keys[:keep],
-                                            chunk.values[:keep])  # fmt: skip
+                        chunk = RecordChunk(chunk.partition, chunk.offsets[:keep], chunk.keys[:keep], chunk.values[:keep])
                     if chunk.offsets:
                         records.add(chunk)
                         position[tp.partition] = next_offsets[tp.partition] = chunk.offsets[-1] + 1
@@ -508,8 +544,9 @@ class TopicLander:
         dead_letters.send(batch.rejected)  # acknowledged before the commit: a reject is never lost
         return self.writer.commit_batch(batch, next_offsets, landed_at)
 
-    def _finish(self, batch: LandingResult, consumer: Any, total: LandingResult,
-                on_batch: Callable[[LandingResult], None] | None) -> None:  # fmt: skip
+    def _finish(
+        self, batch: LandingResult, consumer: Any, total: LandingResult, on_batch: Callable[[LandingResult], None] | None
+    ) -> None:
         total.add(batch)
         if on_batch:
             on_batch(batch)

@@ -33,9 +33,8 @@ SOURCE = "tierwise-replay"
 
 # CSV cells are text; the contract's numbers and flags are strict, so convert the known ones.
 _INT_FIELDS = frozenset(
-    {"input_tokens", "output_tokens", "cached_input_tokens", "cache_creation_input_tokens", "reasoning_tokens",
-     "gpu_count"}
-)  # fmt: skip
+    {"input_tokens", "output_tokens", "cached_input_tokens", "cache_creation_input_tokens", "reasoning_tokens", "gpu_count"}
+)
 _FLOAT_FIELDS = frozenset({"duration_ms", "ttft_ms", "eval_score", "utilization"})
 _BOOL_FIELDS = frozenset({"batch", "shadow"})
 _JSON_FIELDS = frozenset({"tags"})

@@ -94,33 +94,141 @@ class Workload:
 
 
 WORKLOADS: tuple[Workload, ...] = (
-    Workload("support-chat", "customer-experience", "claude-sonnet-4-6", 0.30, 2.0, 9000, 450,
-             cache_hit=0.8, cached_frac=0.6, weekend=0.85, shadow="fireworks/qwen3.5-72b",
-             tags={"app": "helpdesk", "channel": "web"}),
-    Workload("code-review-agent", "platform", "claude-opus-4-7", 0.09, 1.2, 40000, 3000,
-             cache_hit=0.5, cached_frac=0.5, reasoning=0.5, weekend=0.15, peak_hour=14, tags={"app": "ci"}),
-    Workload("doc-summarizer", "knowledge", "gpt-5.4", 0.12, 1.1, 18000, 800, cache_hit=0.3,
-             cached_frac=0.2, batch_share=0.5, shadow="vllm/qwen3.5-72b", shadow_deployment="gpu-east-1",
-             shadow_from=0.5, shadow_rate=0.05, tags={"app": "wiki"}),
-    Workload("query-classifier", "search", "gemini-3.1-flash-lite", 0.02, 1.3, 800, 8,
-             cache_hit=0.9, cached_frac=0.7, diurnal=0.7, operation="classify", tags={"app": "search"}),
-    Workload("email-drafts", "growth", "gpt-5.4-mini", 0.04, 1.5, 3000, 400, cache_hit=0.4, cached_frac=0.5,
-             tags={"app": "crm"}),
-    Workload("insights-report", "analytics", "gemini-3.1-pro", 0.03, 1.0, 60000, 4000, reasoning=0.3,
-             batch_share=0.7, batch_weekday=0, weekend=0.1, tags={"app": "bi"}),
-    Workload("product-tagging", "catalog", "together/llama-4-maverick", 0.07, 1.1, 2500, 150, weekend=0.7,
-             tags={"app": "catalog"}),
-    Workload("ticket-triage", "customer-experience", "groq/llama-4-scout", 0.03, 1.2, 1800, 60, weekend=0.8,
-             operation="classify", tags={"app": "helpdesk"}),
-    Workload("rag-answers", "knowledge", "fireworks/deepseek-v3.2", 0.10, 1.4, 14000, 600, cache_hit=0.5,
-             cached_frac=0.4, tags={"app": "wiki"}),
-    Workload("log-analyzer", "sre", "vllm/qwen3.5-72b", 0.14, 1.1, 12000, 400, deployment="gpu-east-1",
-             cache_hit=0.6, cached_frac=0.5, weekend=0.9, diurnal=0.3, tags={"app": "observability"}),
-    Workload("pii-redactor", "security", "sglang/gemma-4-27b", 0.05, 1.0, 3000, 2900, deployment="gpu-east-2",
-             cache_hit=0.7, cached_frac=0.3, weekend=0.6, tags={"app": "data-platform"}),
-    Workload("legal-drafts", "legal", "mistral-large-3", 0.01, 1.0, 8000, 1500, weekend=0.05,
-             tags={"app": "contracts"}),
-)  # fmt: skip
+    Workload(
+        "support-chat",
+        "customer-experience",
+        "claude-sonnet-4-6",
+        0.30,
+        2.0,
+        9000,
+        450,
+        cache_hit=0.8,
+        cached_frac=0.6,
+        weekend=0.85,
+        shadow="fireworks/qwen3.5-72b",
+        tags={"app": "helpdesk", "channel": "web"},
+    ),
+    Workload(
+        "code-review-agent",
+        "platform",
+        "claude-opus-4-7",
+        0.09,
+        1.2,
+        40000,
+        3000,
+        cache_hit=0.5,
+        cached_frac=0.5,
+        reasoning=0.5,
+        weekend=0.15,
+        peak_hour=14,
+        tags={"app": "ci"},
+    ),
+    Workload(
+        "doc-summarizer",
+        "knowledge",
+        "gpt-5.4",
+        0.12,
+        1.1,
+        18000,
+        800,
+        cache_hit=0.3,
+        cached_frac=0.2,
+        batch_share=0.5,
+        shadow="vllm/qwen3.5-72b",
+        shadow_deployment="gpu-east-1",
+        shadow_from=0.5,
+        shadow_rate=0.05,
+        tags={"app": "wiki"},
+    ),
+    Workload(
+        "query-classifier",
+        "search",
+        "gemini-3.1-flash-lite",
+        0.02,
+        1.3,
+        800,
+        8,
+        cache_hit=0.9,
+        cached_frac=0.7,
+        diurnal=0.7,
+        operation="classify",
+        tags={"app": "search"},
+    ),
+    Workload(
+        "email-drafts", "growth", "gpt-5.4-mini", 0.04, 1.5, 3000, 400, cache_hit=0.4, cached_frac=0.5, tags={"app": "crm"}
+    ),
+    Workload(
+        "insights-report",
+        "analytics",
+        "gemini-3.1-pro",
+        0.03,
+        1.0,
+        60000,
+        4000,
+        reasoning=0.3,
+        batch_share=0.7,
+        batch_weekday=0,
+        weekend=0.1,
+        tags={"app": "bi"},
+    ),
+    Workload(
+        "product-tagging", "catalog", "together/llama-4-maverick", 0.07, 1.1, 2500, 150, weekend=0.7, tags={"app": "catalog"}
+    ),
+    Workload(
+        "ticket-triage",
+        "customer-experience",
+        "groq/llama-4-scout",
+        0.03,
+        1.2,
+        1800,
+        60,
+        weekend=0.8,
+        operation="classify",
+        tags={"app": "helpdesk"},
+    ),
+    Workload(
+        "rag-answers",
+        "knowledge",
+        "fireworks/deepseek-v3.2",
+        0.10,
+        1.4,
+        14000,
+        600,
+        cache_hit=0.5,
+        cached_frac=0.4,
+        tags={"app": "wiki"},
+    ),
+    Workload(
+        "log-analyzer",
+        "sre",
+        "vllm/qwen3.5-72b",
+        0.14,
+        1.1,
+        12000,
+        400,
+        deployment="gpu-east-1",
+        cache_hit=0.6,
+        cached_frac=0.5,
+        weekend=0.9,
+        diurnal=0.3,
+        tags={"app": "observability"},
+    ),
+    Workload(
+        "pii-redactor",
+        "security",
+        "sglang/gemma-4-27b",
+        0.05,
+        1.0,
+        3000,
+        2900,
+        deployment="gpu-east-2",
+        cache_hit=0.7,
+        cached_frac=0.3,
+        weekend=0.6,
+        tags={"app": "data-platform"},
+    ),
+    Workload("legal-drafts", "legal", "mistral-large-3", 0.01, 1.0, 8000, 1500, weekend=0.05, tags={"app": "contracts"}),
+)
 
 _ERRORS = ("rate_limit_exceeded", "timeout", "server_error", "context_length_exceeded")
 _BAD_KINDS = ("bad_json", "contract", "oversized", "content")
@@ -276,8 +384,9 @@ class Simulator:
         h = f"{self.rng.getrandbits(128):032x}"
         return f"{h[:8]}-{h[8:12]}-4{h[13:16]}-{h[16:20]}-{h[20:32]}"
 
-    def _usage(self, ts: float, w: Workload, model_key: str, *, batch: bool, burst: bool,
-               shadow: bool, deployment: str | None) -> dict[str, Any]:  # fmt: skip
+    def _usage(
+        self, ts: float, w: Workload, model_key: str, *, batch: bool, burst: bool, shadow: bool, deployment: str | None
+    ) -> dict[str, Any]:
         rng = self.rng
         tier, provider, model, tps, ttft0 = CATALOGUE[model_key]
         k = self.token_scale
@@ -413,8 +522,7 @@ class Simulator:
                 for is_batch, lam in ((False, interactive), (True, nightly)):
                     for _ in range(_poisson(rng, lam)):
                         ts = t0 + rng.random() * 3600
-                        ev = self._usage(ts, w, w.model, batch=is_batch, burst=burst, shadow=False,
-                                         deployment=w.deployment)  # fmt: skip
+                        ev = self._usage(ts, w, w.model, batch=is_batch, burst=burst, shadow=False, deployment=w.deployment)
                         records = [(ts, ev)]
                         if shadow_on and not is_batch and rng.random() < w.shadow_rate:
                             assert w.shadow is not None

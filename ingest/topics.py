@@ -38,8 +38,9 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
 
     partitions = partitions or default_partitions()
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="tierwise-topics",
-                                 request_timeout_ms=15000, bootstrap_timeout_ms=10000)
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, client_id="tierwise-topics", request_timeout_ms=15000, bootstrap_timeout_ms=10000
+        )
     except KafkaError:
         raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None
     try:

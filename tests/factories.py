@@ -50,8 +50,14 @@ def produce(bootstrap: str, topic: str, values: list[bytes], keys: list[bytes | 
     """Write raw bytes with a plain kafka-python producer and wait for every ack."""
     from kafka import KafkaProducer
 
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=20,
-                             batch_size=256 * 1024, max_request_size=8 * 1024 * 1024)  # fmt: skip
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=20,
+        batch_size=256 * 1024,
+        max_request_size=8 * 1024 * 1024,
+    )
     try:
         for n, value in enumerate(values):
             producer.send(topic, key=keys[n] if keys else None, value=value)
@@ -72,8 +78,13 @@ def read_topic(bootstrap: str, topic: str, expect: int, timeout: float = 60.0) -
     """Every record of a topic once it holds ``expect``: read to the end offsets, so extras show too."""
     from kafka import KafkaConsumer, TopicPartition
 
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest",
-                             max_partition_fetch_bytes=8 << 20, fetch_max_bytes=32 << 20)  # fmt: skip
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        max_partition_fetch_bytes=8 << 20,
+        fetch_max_bytes=32 << 20,
+    )
     try:
         parts = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
         consumer.assign(parts)

@@ -46,8 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # an unexpected failure: one line, the trace only on request
         if os.environ.get("TIERWISE_DEBUG"):
             raise
-        click.echo(f"tierwise: internal error: {type(exc).__name__}: {exc} (set TIERWISE_DEBUG=1 for details)",
-                   err=True)  # fmt: skip
+        click.echo(f"tierwise: internal error: {type(exc).__name__}: {exc} (set TIERWISE_DEBUG=1 for details)", err=True)
         return 1
     return 0
 

@@ -134,8 +134,10 @@ def read_run_results(target: Path) -> list[NodeResult] | None:
         raw = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
-    return [NodeResult(str(r.get("unique_id", "?")), str(r.get("status", "?")), str(r.get("message") or ""))
-            for r in raw.get("results", [])]  # fmt: skip
+    return [
+        NodeResult(str(r.get("unique_id", "?")), str(r.get("status", "?")), str(r.get("message") or ""))
+        for r in raw.get("results", [])
+    ]
 
 
 def describe_counts(nodes: Sequence[NodeResult]) -> str:

@@ -97,8 +97,10 @@ def run_pipeline(
 
         ranges, summary.skipped_days = plan_dirty_ranges(dirty, set(PARTITIONS.get_partition_keys()))
         if summary.skipped_days:
-            log.warning("days outside the partition set (TIERWISE_PARTITIONS_START) are not built: %s",
-                        ", ".join(d.isoformat() for d in summary.skipped_days))  # fmt: skip
+            log.warning(
+                "days outside the partition set (TIERWISE_PARTITIONS_START) are not built: %s",
+                ", ".join(d.isoformat() for d in summary.skipped_days),
+            )
         dbt_job = defs.resolve_job_def("dbt_job")
         for first, last in ranges:
             # Chosen here so the run's dbt folder (named after the run id by the asset) is known up front.
@@ -107,14 +109,21 @@ def run_pipeline(
             began = time.monotonic()
             with _dbt_console(verbose):
                 result = dbt_job.execute_in_process(
-                    instance=instance, tags=range_tags(first, last), raise_on_error=False, run_config=QUIET,
+                    instance=instance,
+                    tags=range_tags(first, last),
+                    raise_on_error=False,
+                    run_config=QUIET,
                     run_id=run_id,
-                )  # fmt: skip
+                )
             report = DbtRunReport(
-                first=first, last=last, ok=result.success, seconds=time.monotonic() - began,
-                log_path=target / "dbt.log", nodes=read_run_results(target),
+                first=first,
+                last=last,
+                ok=result.success,
+                seconds=time.monotonic() - began,
+                log_path=target / "dbt.log",
+                nodes=read_run_results(target),
                 error="" if result.success else _first_error(result),
-            )  # fmt: skip
+            )
             summary.dbt_runs.append(report)
             if on_dbt_run is not None:
                 on_dbt_run(report)

@@ -21,9 +21,7 @@ def topic_stats(con: duckdb.DuckDBPyConnection, topic: str, table: str, time_col
     landed, newest = con.execute(
         f"SELECT count(*), max({time_col}) FROM {RAW_SCHEMA}.{table} WHERE kafka_topic = ?", [topic]
     ).fetchone()  # type: ignore[misc]
-    rejected = con.execute(
-        f"SELECT count(*) FROM {RAW_SCHEMA}.rejected_events WHERE topic = ?", [topic]
-    ).fetchone()[0]  # type: ignore[index]
+    rejected = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.rejected_events WHERE topic = ?", [topic]).fetchone()[0]  # type: ignore[index]
     dups, content = con.execute(
         f"""SELECT coalesce(sum(duplicates_dropped), 0), coalesce(sum(content_fields_dropped), 0)
         FROM {RAW_SCHEMA}.landing_batches WHERE topic = ?""",
@@ -38,16 +36,19 @@ def topic_stats(con: duckdb.DuckDBPyConnection, topic: str, table: str, time_col
     }
 
 
-EMPTY = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0, "content_fields_dropped": 0,
-         "newest_event_time": None}  # fmt: skip
+EMPTY = {"landed_rows": 0, "rejected_rows": 0, "duplicates_dropped": 0, "content_fields_dropped": 0, "newest_event_time": None}
 
 
 def collect_status(settings: Settings | None = None) -> dict[str, Any]:
     """Read-only: a status check never takes the warehouse's write lock, nor creates anything in it."""
     settings = settings or Settings.from_env()
     topics = [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
-    out: dict[str, Any] = {"home": str(settings.home.root), "warehouse": str(settings.warehouse), "topics": {},
-                           "dirty_days": []}  # fmt: skip
+    out: dict[str, Any] = {
+        "home": str(settings.home.root),
+        "warehouse": str(settings.warehouse),
+        "topics": {},
+        "dirty_days": [],
+    }
     for topic in topics:
         out["topics"][topic] = dict(EMPTY)
     if settings.warehouse.exists():

@@ -33,9 +33,7 @@ def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> 
         return wrapped()
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
-            raise TierwiseError(
-                f"the warehouse is locked by another process for over {timeout_s:.0f}s ({exc})"
-            ) from None
+            raise TierwiseError(f"the warehouse is locked by another process for over {timeout_s:.0f}s ({exc})") from None
         raise
 
 

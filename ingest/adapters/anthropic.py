@@ -43,8 +43,9 @@ def from_anthropic(payload: Mapping[str, Any], **attribution: Unpack[Attribution
     ``usage`` object alone (then pass ``model=``)."""
     message, in_batch = _unwrap_batch_result(payload)
     dropped = count_content(message)
-    usage, response = find_usage(message, attribution, "usage", ("input_tokens", "output_tokens"),
-                                 {"input_tokens": 0, "output_tokens": 0})  # fmt: skip
+    usage, response = find_usage(
+        message, attribution, "usage", ("input_tokens", "output_tokens"), {"input_tokens": 0, "output_tokens": 0}
+    )
     derived: dict[str, Any] = anthropic_usage(usage)
     service_tier = usage.get("service_tier")
     derived.update(

@@ -52,8 +52,9 @@ def check_keywords(attribution: Mapping[str, Any]) -> None:
     """Reject misspelt keywords (``workoad=``) instead of silently losing attribution."""
     unknown = sorted(set(attribution) - ATTRIBUTION_KEYS)
     if unknown:
-        raise TypeError(f"unknown attribution keyword(s): {', '.join(unknown)}; "
-                        f"expected some of: {', '.join(sorted(ATTRIBUTION_KEYS))}")
+        raise TypeError(
+            f"unknown attribution keyword(s): {', '.join(unknown)}; expected some of: {', '.join(sorted(ATTRIBUTION_KEYS))}"
+        )
 
 
 def build_event(derived: Mapping[str, Any], attribution: Mapping[str, Any], dropped: int = 0) -> UsageEvent:

@@ -122,7 +122,7 @@ def _derive(
     model = non_empty(row.get("model"))
     raw_provider = non_empty(row.get("custom_llm_provider"))
     if model and raw_provider and model.startswith(f"{raw_provider}/"):
-        model = model[len(raw_provider) + 1:]
+        model = model[len(raw_provider) + 1 :]
 
     start = _time(row.get("startTime"), "startTime")
     end = _time(row.get("endTime"), "endTime")
@@ -159,12 +159,18 @@ def _derive(
         "cache_creation_input_tokens": creation,
         "reasoning_tokens": usage["reasoning"],
         "status": "error" if failed else "ok",
-        "error_type": (non_empty(error_info.get("error_class")) or non_empty(str(error_info.get("error_code") or ""))
-                       or "_OTHER") if failed else None,
-        "workload": non_empty(user_meta.get("tierwise_workload")) or non_empty(user_meta.get("workload"))
+        "error_type": (
+            non_empty(error_info.get("error_class")) or non_empty(str(error_info.get("error_code") or "")) or "_OTHER"
+        )
+        if failed
+        else None,
+        "workload": non_empty(user_meta.get("tierwise_workload"))
+        or non_empty(user_meta.get("workload"))
         or non_empty(metadata.get("user_api_key_alias")),
-        "team": non_empty(user_meta.get("team")) or non_empty(metadata.get("user_api_key_team_alias"))
-        or non_empty(metadata.get("user_api_key_team_id")) or non_empty(row.get("team_id")),
+        "team": non_empty(user_meta.get("team"))
+        or non_empty(metadata.get("user_api_key_team_alias"))
+        or non_empty(metadata.get("user_api_key_team_id"))
+        or non_empty(row.get("team_id")),
         "environment": non_empty(user_meta.get("environment")),
         "tags": tags or None,
     }

@@ -18,8 +18,13 @@ from typing import Any, Unpack
 from ingest.adapters.attribution import Attribution, build_event, count, find_usage
 from schemas import UsageEvent, count_content
 
-_OPERATIONS = {"chat.completion": "chat", "chat.completion.chunk": "chat", "response": "chat",
-               "text_completion": "text_completion", "list": "embeddings"}
+_OPERATIONS = {
+    "chat.completion": "chat",
+    "chat.completion.chunk": "chat",
+    "response": "chat",
+    "text_completion": "text_completion",
+    "list": "embeddings",
+}
 # Service tiers priced differently from the default: kept as a tag for pricing.
 _PRICED_SERVICE_TIERS = frozenset({"flex", "priority", "scale"})
 _USAGE_KEYS = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
@@ -66,8 +71,14 @@ def _unwrap_batch_line(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], d
 def _derive(payload: Mapping[str, Any], attribution: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
     body, derived = _unwrap_batch_line(payload)
     dropped = count_content(body)
-    usage, response = find_usage(body, attribution, "usage", _USAGE_KEYS, {"prompt_tokens": 0, "completion_tokens": 0},
-                                 "missing from the payload (a stream without include_usage has none)")  # fmt: skip
+    usage, response = find_usage(
+        body,
+        attribution,
+        "usage",
+        _USAGE_KEYS,
+        {"prompt_tokens": 0, "completion_tokens": 0},
+        "missing from the payload (a stream without include_usage has none)",
+    )
     derived.update(openai_usage(usage))
     derived["model"] = response.get("model")
     derived["response_id"] = response.get("id")

@@ -53,8 +53,18 @@ _ALL_TOKEN_ATTRIBUTES = frozenset(name for names in TOKEN_ATTRIBUTES.values() fo
 # Operations whose spans wrap other GenAI calls: their usage, if any, is the sum of their children.
 WRAPPER_OPERATIONS = frozenset({"invoke_agent", "create_agent", "execute_tool", "invoke_workflow"})
 # Attribution fields a span or its resource may set as ``tierwise.<field>``.
-_TIERWISE_FIELDS = ("workload", "team", "tier", "deployment", "environment", "batch", "shadow",
-                    "eval_score", "ttft_ms", "request_id")
+_TIERWISE_FIELDS = (
+    "workload",
+    "team",
+    "tier",
+    "deployment",
+    "environment",
+    "batch",
+    "shadow",
+    "eval_score",
+    "ttft_ms",
+    "request_id",
+)
 _TAG_PREFIX = "tierwise.tag."
 _STATUS_ERROR = (2, "2", "STATUS_CODE_ERROR")
 
@@ -89,12 +99,18 @@ class SpanError(ContractError):
         return f"{where}: {super().__str__()}"
 
     def __reduce__(self) -> tuple[Any, ...]:
-        return (_rebuild_span_error, (self.index, self.field, self.reason, self.errors,
-                                      self.trace_id, self.span_id, self.name))
+        return (_rebuild_span_error, (self.index, self.field, self.reason, self.errors, self.trace_id, self.span_id, self.name))
 
 
-def _rebuild_span_error(index: int, field: str, reason: str, errors: tuple[tuple[str, str], ...],
-                        trace_id: str | None, span_id: str | None, name: str | None) -> SpanError:
+def _rebuild_span_error(
+    index: int,
+    field: str,
+    reason: str,
+    errors: tuple[tuple[str, str], ...],
+    trace_id: str | None,
+    span_id: str | None,
+    name: str | None,
+) -> SpanError:
     return SpanError(index, field, reason, errors, trace_id=trace_id, span_id=span_id, name=name)
 
 
@@ -141,7 +157,7 @@ def _tierwise_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
         value = attributes.get(f"tierwise.{name}")
         if value is not None:
             out[name] = value
-    tags = {k[len(_TAG_PREFIX):]: str(v) for k, v in attributes.items() if k.startswith(_TAG_PREFIX)}
+    tags = {k[len(_TAG_PREFIX) :]: str(v) for k, v in attributes.items() if k.startswith(_TAG_PREFIX)}
     if tags:
         out["tags"] = tags
     return out
@@ -163,9 +179,7 @@ def _endpoint(attributes: Mapping[str, Any]) -> str | None:
     return f"{host}:{port}" if port else host
 
 
-def _span_event(
-    span: Mapping[str, Any], resource: Mapping[str, Any], defaults: Mapping[str, Any]
-) -> UsageEvent | None:
+def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: Mapping[str, Any]) -> UsageEvent | None:
     attributes, dropped = decode_attributes(span.get("attributes"))
     for event in span.get("events") or ():
         dropped += decode_attributes(event.get("attributes"))[1]
@@ -280,8 +294,15 @@ def events_from_otlp_json(
                         raise resource_error
                     event = _span_event(span, resource, defaults)
                 except ContractError as exc:
-                    yield SpanError(index, exc.field, exc.reason, exc.errors, trace_id=span.get("traceId"),
-                                    span_id=span.get("spanId"), name=span.get("name"))
+                    yield SpanError(
+                        index,
+                        exc.field,
+                        exc.reason,
+                        exc.errors,
+                        trace_id=span.get("traceId"),
+                        span_id=span.get("spanId"),
+                        name=span.get("name"),
+                    )
                     continue
                 if event is not None:
                     yield event

@@ -25,13 +25,37 @@ LINE = re.compile(r"dbt build 2026-03-02\.\.2026-03-03: (\d+) nodes ok in [\d.]+
 
 
 def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
-    kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tw_home: Home,
-    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    kafka_bootstrap: str,
+    fresh_topics: dict[str, str],
+    topic_prefix: str,
+    tw_home: Home,
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("TIERWISE_TOPIC_PREFIX", topic_prefix)
-    assert main(["simulate", "--days", "2", "--end", END, "--rate", "0.005", "--seed", "5", "--bad-rate", "0",
-                 "--topic", fresh_topics["usage"], "--gpu-topic", fresh_topics["gpu"]]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "simulate",
+                "--days",
+                "2",
+                "--end",
+                END,
+                "--rate",
+                "0.005",
+                "--seed",
+                "5",
+                "--bad-rate",
+                "0",
+                "--topic",
+                fresh_topics["usage"],
+                "--gpu-topic",
+                fresh_topics["gpu"],
+            ]
+        )
+        == 0
+    )
     assert "2026-03-02 00:00 .. 2026-03-03 12:00 UTC (2 days)" in capfd.readouterr().out
 
     assert main(["run"]) == 0
@@ -51,15 +75,18 @@ def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
 
     # A row that breaks a staging data test (landing would never let it in) fails the next build.
     con = connect(tw_home.warehouse)
-    con.execute("UPDATE raw.usage_events SET status = 'bogus' WHERE event_id = "
-                "(SELECT min(event_id) FROM raw.usage_events WHERE event_date = DATE '2026-03-03')")  # fmt: skip
+    con.execute(
+        "UPDATE raw.usage_events SET status = 'bogus' WHERE event_id = "
+        "(SELECT min(event_id) FROM raw.usage_events WHERE event_date = DATE '2026-03-03')"
+    )
     mark_dirty_days(con, "test", "SELECT DATE '2026-03-03', 1", datetime.now(UTC).replace(tzinfo=None))
     con.close()
     assert main(["run"]) == 2
     out, err = capfd.readouterr()
     assert "Traceback" not in out + err and "OK created" not in out + err
-    assert re.search(r"^tierwise: error: dbt build for 2026-03-03\.\.2026-03-03 failed \(\d+ ok, 1 fail, \d+ skipped in ",
-                     err, re.M), err  # fmt: skip
+    assert re.search(
+        r"^tierwise: error: dbt build for 2026-03-03\.\.2026-03-03 failed \(\d+ ok, 1 fail, \d+ skipped in ", err, re.M
+    ), err
     assert re.search(r"^  fail: test accepted_values_stg_usage_events_status\w*: Got 1 result", err, re.M), err
     failed_log = re.search(r"^full dbt log: (\S+)$", err, re.M)
     assert failed_log and Path(failed_log.group(1)).is_file() and Path(failed_log.group(1)) != log

@@ -20,8 +20,9 @@ from tierwise.home import Home
 pytestmark = pytest.mark.kafka
 
 
-def test_sdk_and_a_plain_producer_land_identical_events(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                        tmp_path: Path) -> None:  # fmt: skip
+def test_sdk_and_a_plain_producer_land_identical_events(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path
+) -> None:
     events = [usage_event(i, tags={"app": "x"}) for i in range(200)]
     gpus = [gpu_event(i, hourly_price_usd="2.49") for i in range(5)]
     with TelemetryEmitter(kafka_bootstrap, fresh_topics["usage"], fresh_topics["gpu"], tmp_path) as emitter:
@@ -45,8 +46,7 @@ def test_sdk_and_a_plain_producer_land_identical_events(kafka_bootstrap: str, fr
     assert {m.key for m in gpu} == {b"gpu-east-1"}
 
 
-def test_events_of_one_workload_keep_their_order(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                 tmp_path: Path) -> None:  # fmt: skip
+def test_events_of_one_workload_keep_their_order(kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path) -> None:
     with TelemetryEmitter(kafka_bootstrap, fresh_topics["usage"], fresh_topics["gpu"], tmp_path) as emitter:
         for i in range(2000):
             emitter.emit(usage_event(i))
@@ -58,10 +58,12 @@ def test_events_of_one_workload_keep_their_order(kafka_bootstrap: str, fresh_top
     assert all(ids == sorted(ids) for ids in by_workload.values())
 
 
-def test_a_spill_left_on_disk_is_delivered_by_the_next_emitter(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                               tmp_path: Path) -> None:  # fmt: skip
-    away = TelemetryEmitter(f"127.0.0.1:{free_port()}", fresh_topics["usage"], fresh_topics["gpu"], tmp_path,
-                            connect_grace_s=0.1)  # fmt: skip
+def test_a_spill_left_on_disk_is_delivered_by_the_next_emitter(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path
+) -> None:
+    away = TelemetryEmitter(
+        f"127.0.0.1:{free_port()}", fresh_topics["usage"], fresh_topics["gpu"], tmp_path, connect_grace_s=0.1
+    )
     for i in range(300):
         away.emit(usage_event(i))
     wait_for(lambda: away.stats().spilled == 300, what="spill")
@@ -125,8 +127,10 @@ def test_broker_killed_mid_stream_then_restarted_every_event_arrives_exactly_onc
 
         messages = read_topic(bootstrap, topics["usage"], emitted, timeout=120)
         counts = Counter(parse_usage(m.value).event_id for m in messages)
-        print(f"emitted {emitted}, total messages {len(messages)}, distinct {len(counts)}, "
-              f"direct {stats.sent}, spilled+replayed {stats.replayed}")  # fmt: skip
+        print(
+            f"emitted {emitted}, total messages {len(messages)}, distinct {len(counts)}, "
+            f"direct {stats.sent}, spilled+replayed {stats.replayed}"
+        )
         assert len(counts) == emitted  # nothing lost
         assert len(messages) == emitted  # nothing twice, even for events in flight at the kill
         by_workload: dict[str, list[str]] = defaultdict(list)

@@ -31,10 +31,26 @@ def test_two_workers_share_partitions_and_land_each_event_once(
     keys = [f"wl-{i % 9}".encode() for i in range(n)] + [b"wl-0", b"wl-0"] + [f"wl-{i % 9}".encode() for i in range(300)]
     home = tmp_path / "home"
     group = f"g-{topic}"
-    env = dict(os.environ, TIERWISE_HOME=str(home), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               TIERWISE_WAREHOUSE=str(home / "warehouse.duckdb"))
-    cmd = [sys.executable, "-m", "tierwise.cli", "worker", "--topic", topic, "--group", group,
-           "--batch-size", "4000", "--idle-exit", "10"]  # fmt: skip
+    env = dict(
+        os.environ,
+        TIERWISE_HOME=str(home),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        TIERWISE_WAREHOUSE=str(home / "warehouse.duckdb"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "tierwise.cli",
+        "worker",
+        "--topic",
+        topic,
+        "--group",
+        group,
+        "--batch-size",
+        "4000",
+        "--idle-exit",
+        "10",
+    ]
     procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT) for _ in range(2)]
     # Produce only once both workers are members of the group, so the group splits the partitions.
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
@@ -69,8 +85,9 @@ def test_two_workers_share_partitions_and_land_each_event_once(
         con.close()
 
 
-def test_restarted_worker_resumes_after_the_last_file(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                      tmp_path: Path) -> None:  # fmt: skip
+def test_restarted_worker_resumes_after_the_last_file(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path
+) -> None:
     from ingest.lake import LakeWorker
 
     topic = fresh_topics["usage"]

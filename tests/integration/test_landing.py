@@ -25,8 +25,9 @@ def warehouse(tmp_path: Path) -> duckdb.DuckDBPyConnection:
     con.close()
 
 
-def test_duplicates_by_event_id_land_once_and_are_counted(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                          warehouse: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_duplicates_by_event_id_land_once_and_are_counted(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], warehouse: duckdb.DuckDBPyConnection
+) -> None:
     values = [encode(usage_event(i)) for i in range(500)]
     resent = [encode(usage_event(i, input_tokens=999_999)) for i in range(100, 130)]  # same ids, later
     # Keyed by workload like the SDK does, so a resend follows its original in the same partition.
@@ -64,9 +65,7 @@ def test_each_kind_of_poison_goes_to_dlq_and_rejected_events_while_the_rest_land
     produce(kafka_bootstrap, topic, values, keys=[b"same"] * len(values))
     result = TopicLander(kafka_bootstrap, warehouse, topic, batch_size=25).land()
     assert (result.landed, result.rejected) == (60, 4)
-    rows = warehouse.execute(
-        "SELECT error_class, reason, raw_value FROM raw.rejected_events ORDER BY kafka_offset"
-    ).fetchall()
+    rows = warehouse.execute("SELECT error_class, reason, raw_value FROM raw.rejected_events ORDER BY kafka_offset").fetchall()
     assert [r[0] for r in rows] == list(poison.keys())
     assert "output_tokens" in rows[1][1]
     assert "exceeds" in rows[2][1]
@@ -84,8 +83,9 @@ def test_each_kind_of_poison_goes_to_dlq_and_rejected_events_while_the_rest_land
     assert [r.value for r in dead] == stored
 
 
-def test_late_events_mark_their_days_dirty(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                           warehouse: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_late_events_mark_their_days_dirty(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], warehouse: duckdb.DuckDBPyConnection
+) -> None:
     topic = fresh_topics["usage"]
     produce(kafka_bootstrap, topic, [encode(usage_event(i)) for i in range(10)])
     TopicLander(kafka_bootstrap, warehouse, topic).land()
@@ -104,8 +104,9 @@ def test_late_events_mark_their_days_dirty(kafka_bootstrap: str, fresh_topics: d
     assert day == date(2026, 3, 2)
 
 
-def test_gpu_topic_lands_into_gpu_usage(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                        warehouse: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_gpu_topic_lands_into_gpu_usage(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], warehouse: duckdb.DuckDBPyConnection
+) -> None:
     produce(kafka_bootstrap, fresh_topics["gpu"], [encode(gpu_event(i, hourly_price_usd="2.10")) for i in range(12)])
     result = TopicLander(kafka_bootstrap, warehouse, fresh_topics["gpu"]).land()
     assert result.landed == 12
@@ -114,8 +115,9 @@ def test_gpu_topic_lands_into_gpu_usage(kafka_bootstrap: str, fresh_topics: dict
     assert total[1].startswith("DECIMAL")
 
 
-def test_offsets_stored_with_rows_and_mirrored_to_the_group(kafka_bootstrap: str, fresh_topics: dict[str, str],
-                                                            warehouse: duckdb.DuckDBPyConnection) -> None:  # fmt: skip
+def test_offsets_stored_with_rows_and_mirrored_to_the_group(
+    kafka_bootstrap: str, fresh_topics: dict[str, str], warehouse: duckdb.DuckDBPyConnection
+) -> None:
     from ingest.lag import consumer_lag
 
     topic = fresh_topics["usage"]

@@ -30,6 +30,7 @@ class Progress:
     def landed(self) -> int:
         return sum(self.reader.committed(tp) or 0 for tp in self.tps)
 
+
 EVENTS = 100_000
 
 
@@ -41,8 +42,13 @@ def test_sigkill_at_random_points_neither_loses_nor_duplicates(
     values = [encode(usage_event(i)) for i in range(EVENTS)]
     values += [encode(usage_event(i)) for i in range(0, EVENTS, 50)]
     produce(kafka_bootstrap, topic, values)
-    env = dict(os.environ, TIERWISE_HOME=str(tmp_path / "home"), KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
-               TIERWISE_TOPIC_PREFIX=topic_prefix, TIERWISE_WAREHOUSE=str(tmp_path / "home" / "warehouse.duckdb"))
+    env = dict(
+        os.environ,
+        TIERWISE_HOME=str(tmp_path / "home"),
+        KAFKA_BOOTSTRAP_SERVERS=kafka_bootstrap,
+        TIERWISE_TOPIC_PREFIX=topic_prefix,
+        TIERWISE_WAREHOUSE=str(tmp_path / "home" / "warehouse.duckdb"),
+    )
     cmd = [sys.executable, "-m", "tierwise.cli", "land", "--topic", topic, "--batch-size", "2000"]
     rng = random.Random(20261128)
     progress = Progress(kafka_bootstrap, topic)

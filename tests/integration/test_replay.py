@@ -78,10 +78,16 @@ def test_csv_replay_lands_the_same_events_as_their_json(
     kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path
 ) -> None:
     events = [
-        usage_event(i, tags={"app": "csv", "n": str(i)}, cached_input_tokens=i, duration_ms=12.5 + i,
-                    shadow=i % 2 == 0, deployment=None if i % 3 else "gpu-east-1")
+        usage_event(
+            i,
+            tags={"app": "csv", "n": str(i)},
+            cached_input_tokens=i,
+            duration_ms=12.5 + i,
+            shadow=i % 2 == 0,
+            deployment=None if i % 3 else "gpu-east-1",
+        )
         for i in range(20)
-    ]  # fmt: skip
+    ]
     fields = sorted({k for e in events for k in e})
     path = tmp_path / "usage.csv"
     with open(path, "w", newline="") as fh:
@@ -128,16 +134,44 @@ def test_otlp_json_replay_lands_what_the_adapter_derives_as_a_document_and_as_li
 
 
 def test_cli_emit_replay_and_simulate_round_trip(
-    kafka_bootstrap: str, fresh_topics: dict[str, str], tw_home: Home, tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-) -> None:  # fmt: skip
+    kafka_bootstrap: str,
+    fresh_topics: dict[str, str],
+    tw_home: Home,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     topic = ["--topic", fresh_topics["usage"], "--gpu-topic", fresh_topics["gpu"]]
 
     assert main(["emit", "--json", json.dumps(usage_event(1)), *topic]) == 0
-    assert main(["emit", "--workload", "cli", "--tier", "self_hosted", "--provider", "vllm", "--model", "qwen3.5-72b",
-                 "--deployment", "gpu-east-1", "--input-tokens", "10", "--output-tokens", "2", "--tag", "k=v",
-                 "--event-id", "cli-1", *topic]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "emit",
+                "--workload",
+                "cli",
+                "--tier",
+                "self_hosted",
+                "--provider",
+                "vllm",
+                "--model",
+                "qwen3.5-72b",
+                "--deployment",
+                "gpu-east-1",
+                "--input-tokens",
+                "10",
+                "--output-tokens",
+                "2",
+                "--tag",
+                "k=v",
+                "--event-id",
+                "cli-1",
+                *topic,
+            ]
+        )
+        == 0
+    )
     path = tmp_path / "more.jsonl"
     path.write_text(json.dumps(usage_event(2)) + "\nnot json\n")
     assert main(["replay", str(path), *topic]) == 0
@@ -160,8 +194,9 @@ def test_cli_emit_replay_and_simulate_round_trip(
     assert len(gpu) == sum(r.kind == "gpu" for r in records)
 
 
-def test_cli_errors_are_one_line(tw_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                 capsys: pytest.CaptureFixture[str]) -> None:  # fmt: skip
+def test_cli_errors_are_one_line(
+    tw_home: Home, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     dead = f"127.0.0.1:{free_port()}"
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", dead)
     monkeypatch.setenv("TIERWISE_KAFKA_TIMEOUT", "2")

@@ -36,8 +36,13 @@ def load(name: str) -> dict[str, Any]:
 
 
 def tokens(event: UsageEvent) -> tuple[int, int, int, int, int]:
-    return (event.input_tokens, event.output_tokens, event.cached_input_tokens,
-            event.cache_creation_input_tokens, event.reasoning_tokens)
+    return (
+        event.input_tokens,
+        event.output_tokens,
+        event.cached_input_tokens,
+        event.cache_creation_input_tokens,
+        event.reasoning_tokens,
+    )
 
 
 def assert_no_content(event: UsageEvent) -> None:
@@ -126,8 +131,18 @@ def test_openai_response_without_usage_is_rejected_unless_it_failed() -> None:
 
 def test_keywords_override_the_payload_and_tags_merge() -> None:
     when = datetime(2025, 6, 1, 8, 0, tzinfo=UTC)
-    event = from_openai(load("openai_responses"), workload="w", model="o3", event_id="my-id", event_time=when,
-                        provider="azure", tags={"region": "eu"}, duration_ms=930.0, ttft_ms=210.0, shadow=True)
+    event = from_openai(
+        load("openai_responses"),
+        workload="w",
+        model="o3",
+        event_id="my-id",
+        event_time=when,
+        provider="azure",
+        tags={"region": "eu"},
+        duration_ms=930.0,
+        ttft_ms=210.0,
+        shadow=True,
+    )
     assert (event.model, event.event_id, event.event_time) == ("o3", "my-id", when)
     assert (event.provider, event.tier) == ("azure", Tier.CLOSED_API)
     assert event.tags == {"service_tier": "flex", "region": "eu"}
@@ -197,8 +212,12 @@ def test_gemini_thoughts_are_billed_as_output() -> None:
 
 
 def test_gemini_tool_use_prompt_counts_as_input_and_missing_candidates_as_zero() -> None:
-    meta = {"promptTokenCount": 100, "toolUsePromptTokenCount": 40, "totalTokenCount": 140,
-            "trafficType": "PROVISIONED_THROUGHPUT"}
+    meta = {
+        "promptTokenCount": 100,
+        "toolUsePromptTokenCount": 40,
+        "totalTokenCount": 140,
+        "trafficType": "PROVISIONED_THROUGHPUT",
+    }
     event = from_gemini({"usageMetadata": meta, "modelVersion": "gemini-2.5-pro"}, workload="w")
     assert (event.input_tokens, event.output_tokens) == (140, 0)
     assert event.tags == {"traffic_type": "PROVISIONED_THROUGHPUT"}
@@ -210,8 +229,11 @@ def test_gemini_tool_use_prompt_counts_as_input_and_missing_candidates_as_zero()
 def test_vllm_is_self_hosted_and_needs_a_deployment() -> None:
     payload = load("vllm_chat_completion")
     event = from_openai_compatible(payload, workload="sql-helper", provider="vllm", deployment="gke-a100-pool")
-    assert (event.tier, event.deployment, event.model) == (Tier.SELF_HOSTED, "gke-a100-pool",
-                                                            "meta-llama/Llama-3.1-8B-Instruct")
+    assert (event.tier, event.deployment, event.model) == (
+        Tier.SELF_HOSTED,
+        "gke-a100-pool",
+        "meta-llama/Llama-3.1-8B-Instruct",
+    )
     assert tokens(event) == (512, 128, 384, 0, 0)
     with pytest.raises(ContractError) as info:
         from_openai_compatible(payload, workload="sql-helper", provider="vllm")
@@ -234,8 +256,9 @@ def test_openai_compatible_provider_resolution() -> None:
     with pytest.raises(ContractError) as info:
         from_openai_compatible(payload, workload="w", provider="acme-llm")
     assert info.value.field == "tier"
-    assert from_openai_compatible(payload, workload="w", provider="acme-llm",
-                                  tier="hosted_open_api").tier == Tier.HOSTED_OPEN_API
+    assert (
+        from_openai_compatible(payload, workload="w", provider="acme-llm", tier="hosted_open_api").tier == Tier.HOSTED_OPEN_API
+    )
 
 
 # --- OpenTelemetry OTLP/JSON ------------------------------------------------------------------------
@@ -282,8 +305,7 @@ def test_otlp_legacy_attributes_and_span_identity() -> None:
 def test_otlp_failed_span_is_an_error_event() -> None:
     event = otlp_results()[2]
     assert isinstance(event, UsageEvent)
-    assert (event.status, event.error_type, event.input_tokens, event.output_tokens) == (
-        "error", "rate_limit_error", 0, 0)
+    assert (event.status, event.error_type, event.input_tokens, event.output_tokens) == ("error", "rate_limit_error", 0, 0)
 
 
 def test_otlp_bad_span_reports_its_position() -> None:
@@ -291,9 +313,7 @@ def test_otlp_bad_span_reports_its_position() -> None:
     assert isinstance(error, SpanError) and isinstance(error, ContractError)
     assert (error.index, error.field, error.reason) == (5, "output_tokens", "must be >= 0 (got -3)")
     assert (error.trace_id, error.span_id) == ("0af7651916cd43dd8448eb211c80319e", "b7ad6b7169203333")
-    assert str(error) == (
-        "span 5 'chat claude-sonnet-4' (span_id b7ad6b7169203333): output_tokens: must be >= 0 (got -3)"
-    )
+    assert str(error) == ("span 5 'chat claude-sonnet-4' (span_id b7ad6b7169203333): output_tokens: must be >= 0 (got -3)")
 
 
 def test_otlp_self_hosted_span_takes_deployment_from_server_address() -> None:
@@ -305,11 +325,9 @@ def test_otlp_self_hosted_span_takes_deployment_from_server_address() -> None:
 
 
 def test_otlp_keywords_only_fill_what_the_document_does_not_say() -> None:
-    results = [r for r in otlp_results(team="platform", environment="dev", workload="replayed")
-               if isinstance(r, UsageEvent)]
+    results = [r for r in otlp_results(team="platform", environment="dev", workload="replayed") if isinstance(r, UsageEvent)]
     # first resource: tierwise.team, deployment.environment.name and service.name all present
-    assert (results[0].team, results[0].environment, results[0].workload) == (
-        "customer-experience", "staging", "support-bot")
+    assert (results[0].team, results[0].environment, results[0].workload) == ("customer-experience", "staging", "support-bot")
     # second resource: only service.name / tierwise.workload
     assert (results[-1].team, results[-1].environment, results[-1].workload) == ("platform", "dev", "rag-answering")
 
@@ -334,7 +352,10 @@ def test_otlp_span_without_usage_or_end_time_is_reported() -> None:
     del other["endTimeUnixNano"]
     errors = [r for r in events_from_otlp_json(doc) if isinstance(r, SpanError)]
     assert [(e.index, e.field) for e in errors] == [
-        (1, "gen_ai.usage.input_tokens"), (5, "output_tokens"), (6, "endTimeUnixNano")]
+        (1, "gen_ai.usage.input_tokens"),
+        (5, "output_tokens"),
+        (6, "endTimeUnixNano"),
+    ]
 
 
 # --- LiteLLM ----------------------------------------------------------------------------------------

@@ -28,19 +28,36 @@ def usage_events() -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for i in range(12):
         ev: dict[str, Any] = {
-            "event_id": f"ev-{i}", "event_time": (base + timedelta(seconds=i * 977)).isoformat(),
+            "event_id": f"ev-{i}",
+            "event_time": (base + timedelta(seconds=i * 977)).isoformat(),
             "tier": ["closed_api", "hosted_open_api", "self_hosted"][i % 3],
-            "provider": ["openai", "together", "vllm"][i % 3], "model": "m-é" if i == 5 else f"model-{i % 4}",
-            "workload": "support-chat", "input_tokens": 1000 + i, "output_tokens": 200 + i,
-        }  # fmt: skip
+            "provider": ["openai", "together", "vllm"][i % 3],
+            "model": "m-é" if i == 5 else f"model-{i % 4}",
+            "workload": "support-chat",
+            "input_tokens": 1000 + i,
+            "output_tokens": 200 + i,
+        }
         if i % 3 == 2:
             ev["deployment"] = "gpu-east"
         if i % 2:
-            ev |= {"cached_input_tokens": 300, "cache_creation_input_tokens": 100, "reasoning_tokens": 50,
-                   "team": "helpdesk", "tags": {"app": "web", "Channel": "chat"}, "duration_ms": 812.5,
-                   "ttft_ms": 95, "status": "error", "error_type": "timeout", "batch": True, "shadow": False,
-                   "eval_score": 0.75, "request_id": "req-1", "schema_version": "1.3", "environment": "staging",
-                   "operation": "embeddings"}  # fmt: skip
+            ev |= {
+                "cached_input_tokens": 300,
+                "cache_creation_input_tokens": 100,
+                "reasoning_tokens": 50,
+                "team": "helpdesk",
+                "tags": {"app": "web", "Channel": "chat"},
+                "duration_ms": 812.5,
+                "ttft_ms": 95,
+                "status": "error",
+                "error_type": "timeout",
+                "batch": True,
+                "shadow": False,
+                "eval_score": 0.75,
+                "request_id": "req-1",
+                "schema_version": "1.3",
+                "environment": "staging",
+                "operation": "embeddings",
+            }
         out.append(ev)
     return out
 
@@ -70,10 +87,22 @@ def _mutations(ev: dict[str, Any]) -> list[Any]:
     for bad in ("open", "CLOSED_API", 1):
         with_(tier=bad)
     with_(status="failed")
-    for when in ("2026-03-01T10:00:00Z", "2026-03-01T10:00:00.123456+02:00", "2026-03-01T23:30:00-05:30",
-                 "2026-03-01T10:00:00", "2026-03-01T10:00:00.1234567Z", "2026-02-30T10:00:00Z",
-                 "2026-03-01T24:00:00Z", "2026-03-01t10:00:00z", "2026-03-01 10:00:00Z", "2026-03-01",
-                 "2026-03-01T10:00:60Z", "1772359200", 1772359200, "2026-03-01T10:00:00+24:00"):  # fmt: skip
+    for when in (
+        "2026-03-01T10:00:00Z",
+        "2026-03-01T10:00:00.123456+02:00",
+        "2026-03-01T23:30:00-05:30",
+        "2026-03-01T10:00:00",
+        "2026-03-01T10:00:00.1234567Z",
+        "2026-02-30T10:00:00Z",
+        "2026-03-01T24:00:00Z",
+        "2026-03-01t10:00:00z",
+        "2026-03-01 10:00:00Z",
+        "2026-03-01",
+        "2026-03-01T10:00:60Z",
+        "1772359200",
+        1772359200,
+        "2026-03-01T10:00:00+24:00",
+    ):
         with_(event_time=when)
     with_(cached_input_tokens=ev["input_tokens"] + 1)
     with_(cached_input_tokens=600, cache_creation_input_tokens=ev["input_tokens"] - 599)
@@ -81,9 +110,24 @@ def _mutations(ev: dict[str, Any]) -> list[Any]:
     with_(tier="self_hosted", deployment=None)
     for version in ("1", "1.12", "2", "1.", "01", "1\n"):
         with_(schema_version=version)
-    for tags in ({}, {"prompt": "hello"}, {"Prompt": ""}, {"gen_ai.prompt.0.content": "x"}, {"a": 1}, {"a": None},
-                 {"a": "x" * 257}, {"k" * 129: "v"}, {"": "v"}, {f"t{i}": "v" for i in range(65)},
-                 {"a": {"b": "c"}}, {"é": "x"}, {"team": None}, "plain", "{}", ["a"]):  # fmt: skip
+    for tags in (
+        {},
+        {"prompt": "hello"},
+        {"Prompt": ""},
+        {"gen_ai.prompt.0.content": "x"},
+        {"a": 1},
+        {"a": None},
+        {"a": "x" * 257},
+        {"k" * 129: "v"},
+        {"": "v"},
+        {f"t{i}": "v" for i in range(65)},
+        {"a": {"b": "c"}},
+        {"é": "x"},
+        {"team": None},
+        "plain",
+        "{}",
+        ["a"],
+    ):
         with_(tags=tags)
     with_(prompt="what is my balance?")  # content among unknown fields: dropped and counted
     with_(prompt=None)
@@ -106,7 +150,7 @@ def _encodings(ev: Any) -> list[bytes]:
         (compact[:-1] + ',"event_id":"dup"}').encode() if isinstance(ev, dict) else b"",  # a repeated key
         (compact[:-1] + ',"team":null}').encode() if isinstance(ev, dict) else b"",  # repeated key, then null
         (compact[:-1] + ",}").encode(),  # a trailing comma
-        compact.replace(":", ":NaN,\"x\":", 1).encode(),
+        compact.replace(":", ':NaN,"x":', 1).encode(),
         b" " + compact.encode(),
         compact.encode() + b" ",
     ]
@@ -145,8 +189,7 @@ def _check(contract: Contract, values: list[bytes], topic: str) -> tuple[BatchDe
         out = got[offset]
         if "tags" in out:
             out["tags"] = dict(out["tags"]) if out["tags"] else None
-        expected = {**row, "kafka_topic": topic, "kafka_partition": offset % 3, "kafka_offset": offset,
-                    "landed_at": LANDED_AT}  # fmt: skip
+        expected = {**row, "kafka_topic": topic, "kafka_partition": offset % 3, "kafka_offset": offset, "landed_at": LANDED_AT}
         assert out == expected, value
     assert len(got) + len(rejected) == len(values)
     assert decoded.content_dropped == expected_dropped
@@ -190,12 +233,28 @@ def test_one_bad_line_does_not_send_its_whole_batch_to_pydantic(size: int) -> No
 
 def gpu_events() -> list[dict[str, Any]]:
     return [
-        {"event_id": "g-1", "interval_start": "2026-03-01T23:59:00Z", "interval_end": "2026-03-02T00:01:00Z",
-         "deployment": "gpu-east", "gpu_type": "H100-80GB", "gpu_count": 8},
-        {"event_id": "g-2", "interval_start": "2026-03-01T10:00:00+01:00", "interval_end": "2026-03-01T10:01:00+01:00",
-         "deployment": "gpu-east", "gpu_type": "L4", "gpu_count": 1, "utilization": 0.5, "engine": "vllm",
-         "model": "qwen", "quantization": "fp8", "hourly_price_usd": "2.49"},
-    ]  # fmt: skip
+        {
+            "event_id": "g-1",
+            "interval_start": "2026-03-01T23:59:00Z",
+            "interval_end": "2026-03-02T00:01:00Z",
+            "deployment": "gpu-east",
+            "gpu_type": "H100-80GB",
+            "gpu_count": 8,
+        },
+        {
+            "event_id": "g-2",
+            "interval_start": "2026-03-01T10:00:00+01:00",
+            "interval_end": "2026-03-01T10:01:00+01:00",
+            "deployment": "gpu-east",
+            "gpu_type": "L4",
+            "gpu_count": 1,
+            "utilization": 0.5,
+            "engine": "vllm",
+            "model": "qwen",
+            "quantization": "fp8",
+            "hourly_price_usd": "2.49",
+        },
+    ]
 
 
 def test_gpu_heartbeats_match_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -203,9 +262,15 @@ def test_gpu_heartbeats_match_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
     values: list[bytes] = []
     for ev in gpu_events():
         values.append(json.dumps(ev).encode())
-        for variant in ({**ev, "interval_end": ev["interval_start"]}, {**ev, "gpu_count": 0},
-                        {**ev, "engine": "tgi"}, {**ev, "hourly_price_usd": 2.49}, {**ev, "hourly_price_usd": 3},
-                        {**ev, "hourly_price_usd": None}, {**ev, "utilization": 1.01}):  # fmt: skip
+        for variant in (
+            {**ev, "interval_end": ev["interval_start"]},
+            {**ev, "gpu_count": 0},
+            {**ev, "engine": "tgi"},
+            {**ev, "hourly_price_usd": 2.49},
+            {**ev, "hourly_price_usd": 3},
+            {**ev, "hourly_price_usd": None},
+            {**ev, "utilization": 1.01},
+        ):
             values.extend(_encodings(variant))
     decoder, _ = _check(GPU, values, "llm.gpu.v1")
     assert decoder.slow_rows < len(values)

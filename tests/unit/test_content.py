@@ -20,17 +20,47 @@ def usage(**extra: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(
     "key",
-    ["prompt", "prompts", "messages", "input", "output", "completion", "completions", "choices",
-     "gen_ai.prompt", "gen_ai.completion", "gen_ai.input.messages", "gen_ai.output.messages",
-     "gen_ai.system_instructions", "system_prompt", "instructions", "response_text", "Messages",
-     "gen_ai.prompt.0.content", "gen_ai.completion.3.role", "llm.input_messages.0.message.content"],
+    [
+        "prompt",
+        "prompts",
+        "messages",
+        "input",
+        "output",
+        "completion",
+        "completions",
+        "choices",
+        "gen_ai.prompt",
+        "gen_ai.completion",
+        "gen_ai.input.messages",
+        "gen_ai.output.messages",
+        "gen_ai.system_instructions",
+        "system_prompt",
+        "instructions",
+        "response_text",
+        "Messages",
+        "gen_ai.prompt.0.content",
+        "gen_ai.completion.3.role",
+        "llm.input_messages.0.message.content",
+    ],
 )
 def test_content_keys_are_recognised(key: str) -> None:
     assert is_content_key(key)
 
 
-@pytest.mark.parametrize("key", ["input_tokens", "output_tokens", "prompt_tokens", "model", "workload",
-                                 "gen_ai.usage.input_tokens", "gen_ai.request.model", "tags", "usage"])
+@pytest.mark.parametrize(
+    "key",
+    [
+        "input_tokens",
+        "output_tokens",
+        "prompt_tokens",
+        "model",
+        "workload",
+        "gen_ai.usage.input_tokens",
+        "gen_ai.request.model",
+        "tags",
+        "usage",
+    ],
+)
 def test_usage_keys_are_not_content(key: str) -> None:
     assert not is_content_key(key)
 
@@ -45,8 +75,12 @@ def test_strip_content_drops_and_counts_nested_content_without_touching_the_inpu
     }
     clean, dropped = strip_content(payload)
     assert dropped == 3
-    assert clean == {"model": "gpt-4o", "metadata": {"team": "cx"}, "attempts": [{"ms": 3}, {"ms": 4}],
-                     "usage": {"prompt_tokens": 10}}
+    assert clean == {
+        "model": "gpt-4o",
+        "metadata": {"team": "cx"},
+        "attempts": [{"ms": 3}, {"ms": 4}],
+        "usage": {"prompt_tokens": 10},
+    }
     assert SECRET not in json.dumps(clean)
     assert "messages" in payload and payload["metadata"]["prompt"] == SECRET
 
@@ -57,13 +91,15 @@ def test_empty_content_placeholders_are_dropped_but_not_counted() -> None:
 
 
 def test_usage_event_counts_content_and_never_serialises_it() -> None:
-    raw = usage(**{
-        "prompt": SECRET,
-        "messages": [{"role": "user", "content": SECRET}],
-        "gen_ai.output.messages": SECRET,
-        "choices": [{"message": {"content": SECRET}}],
-        "sdk": "py-1.2",  # unknown but not content: ignored, not counted
-    })
+    raw = usage(
+        **{
+            "prompt": SECRET,
+            "messages": [{"role": "user", "content": SECRET}],
+            "gen_ai.output.messages": SECRET,
+            "choices": [{"message": {"content": SECRET}}],
+            "sdk": "py-1.2",  # unknown but not content: ignored, not counted
+        }
+    )
     for source in (raw, json.dumps(raw), json.dumps(raw).encode()):
         event = parse_usage(source)
         assert event.content_fields_dropped == 4
@@ -96,10 +132,17 @@ def test_content_count_is_read_only() -> None:
 
 
 def test_gpu_events_drop_content_too() -> None:
-    event = parse_gpu({
-        "event_id": "g-1", "interval_start": "2025-06-01T12:00:00Z", "interval_end": "2025-06-01T12:01:00Z",
-        "deployment": "vllm-a", "gpu_type": "L4", "gpu_count": 1, "prompt": SECRET,
-    })
+    event = parse_gpu(
+        {
+            "event_id": "g-1",
+            "interval_start": "2025-06-01T12:00:00Z",
+            "interval_end": "2025-06-01T12:01:00Z",
+            "deployment": "vllm-a",
+            "gpu_type": "L4",
+            "gpu_count": 1,
+            "prompt": SECRET,
+        }
+    )
     assert isinstance(event, GpuUsage)
     assert event.content_fields_dropped == 1
     assert SECRET not in event.model_dump_json()

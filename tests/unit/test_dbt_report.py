@@ -35,23 +35,35 @@ def test_counts_read_as_all_ok_or_spell_out_what_was_not() -> None:
 
 
 def test_a_successful_run_is_one_line_with_its_log() -> None:
-    report = DbtRunReport(FIRST, LAST, ok=True, seconds=21.44, log_path=Path("/h/dbt/ab12cd34/dbt.log"),
-                          nodes=nodes(success=22, **{"pass": 111}))  # fmt: skip
+    report = DbtRunReport(
+        FIRST, LAST, ok=True, seconds=21.44, log_path=Path("/h/dbt/ab12cd34/dbt.log"), nodes=nodes(success=22, **{"pass": 111})
+    )
     assert report.line() == "dbt build 2026-11-26..2026-11-28: 133 nodes ok in 21.4s (log: /h/dbt/ab12cd34/dbt.log)"
     assert "\n" not in report.line()
 
 
 def test_a_failure_names_each_failing_node_with_dbt_error_lines_and_the_log(tmp_path: Path) -> None:
     target = tmp_path / "dbt" / "ab12cd34"
-    write_run_results(target, [
-        {"unique_id": "seed.tierwise.model_prices", "status": "success", "message": "INSERT 40"},
-        {"unique_id": "model.tierwise.spend_daily", "status": "error",
-         "message": "Runtime Error in model spend_daily (models/marts/spend_daily.sql)\n  Binder Error: column x not found\n"},
-        {"unique_id": "test.tierwise.accepted_values_stg_usage_events_status__ok__error.5f1c", "status": "fail",
-         "message": "Got 1 result, configured to fail if != 0"},
-        {"unique_id": "model.tierwise.focus_cost_and_usage", "status": "skipped", "message": None},
-        {"unique_id": "unit_test.tierwise.stg_usage_events.splits_token_types", "status": "error", "message": "diff"},
-    ])  # fmt: skip
+    write_run_results(
+        target,
+        [
+            {"unique_id": "seed.tierwise.model_prices", "status": "success", "message": "INSERT 40"},
+            {
+                "unique_id": "model.tierwise.spend_daily",
+                "status": "error",
+                "message": (
+                    "Runtime Error in model spend_daily (models/marts/spend_daily.sql)\n  Binder Error: column x not found\n"
+                ),
+            },
+            {
+                "unique_id": "test.tierwise.accepted_values_stg_usage_events_status__ok__error.5f1c",
+                "status": "fail",
+                "message": "Got 1 result, configured to fail if != 0",
+            },
+            {"unique_id": "model.tierwise.focus_cost_and_usage", "status": "skipped", "message": None},
+            {"unique_id": "unit_test.tierwise.stg_usage_events.splits_token_types", "status": "error", "message": "diff"},
+        ],
+    )
     report = DbtRunReport(FIRST, LAST, ok=False, seconds=3.0, log_path=target / "dbt.log", nodes=read_run_results(target))
     assert report.failure_text().splitlines() == [
         "dbt build for 2026-11-26..2026-11-28 failed (1 ok, 2 error, 1 fail, 1 skipped in 3.0s):",
@@ -73,15 +85,20 @@ def test_many_failures_are_capped_and_a_failure_without_results_shows_the_step_e
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "run_results.json").write_text("{not json")
     assert read_run_results(tmp_path / "broken") is None
-    report = DbtRunReport(FIRST, LAST, ok=False, seconds=1.0, log_path=tmp_path / "dbt.log",
-                          error="Could not find profile named 'tierwise'")  # fmt: skip
-    assert report.failure_text().splitlines()[1:] == ["  Could not find profile named 'tierwise'",
-                                                      f"full dbt log: {tmp_path / 'dbt.log'}"]  # fmt: skip
+    report = DbtRunReport(
+        FIRST, LAST, ok=False, seconds=1.0, log_path=tmp_path / "dbt.log", error="Could not find profile named 'tierwise'"
+    )
+    assert report.failure_text().splitlines()[1:] == [
+        "  Could not find profile named 'tierwise'",
+        f"full dbt log: {tmp_path / 'dbt.log'}",
+    ]
 
 
 def test_step_errors_keep_dbt_lines_that_dagster_dbt_parsed() -> None:
-    message = ("dagster_dbt.errors.DagsterDbtCliRuntimeError: The dbt CLI process failed with exit code `2`.\n\n"
-               "Errors parsed from dbt logs:\n\nEncountered an error:\nParsing Error\n  bad yaml in x.yml\n")  # fmt: skip
+    message = (
+        "dagster_dbt.errors.DagsterDbtCliRuntimeError: The dbt CLI process failed with exit code `2`.\n\n"
+        "Errors parsed from dbt logs:\n\nEncountered an error:\nParsing Error\n  bad yaml in x.yml\n"
+    )
     assert error_lines(message) == "Encountered an error:\nParsing Error\n  bad yaml in x.yml"
     assert error_lines("Traceback...\nKeyError: 'x'\n") == "KeyError: 'x'"
     assert error_lines("Errors parsed from dbt logs:\n" + "\n".join(f"e{i}" for i in range(20)), limit=3) == (

@@ -10,23 +10,40 @@ from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchB
 
 from ingest.fetch import RecordChunk, Records, read_batch
 
-CODECS = {"none": 0, "gzip": DefaultRecordBatch.CODEC_GZIP, "snappy": DefaultRecordBatch.CODEC_SNAPPY,
-          "lz4": DefaultRecordBatch.CODEC_LZ4, "zstd": DefaultRecordBatch.CODEC_ZSTD}  # fmt: skip
+CODECS = {
+    "none": 0,
+    "gzip": DefaultRecordBatch.CODEC_GZIP,
+    "snappy": DefaultRecordBatch.CODEC_SNAPPY,
+    "lz4": DefaultRecordBatch.CODEC_LZ4,
+    "zstd": DefaultRecordBatch.CODEC_ZSTD,
+}
 
 
 def build(codec: int, n: int, seed: int) -> bytes:
     rng = random.Random(seed)
-    builder = DefaultRecordBatchBuilder(magic=2, compression_type=codec, is_transactional=0, producer_id=-1,
-                                        producer_epoch=-1, base_sequence=-1, batch_size=2**30)  # fmt: skip
+    builder = DefaultRecordBatchBuilder(
+        magic=2,
+        compression_type=codec,
+        is_transactional=0,
+        producer_id=-1,
+        producer_epoch=-1,
+        base_sequence=-1,
+        batch_size=2**30,
+    )
     for i in range(n):
-        key = None if i % 7 == 0 else f"wl-{rng.randrange(10**rng.randrange(1, 9))}".encode()
+        key = None if i % 7 == 0 else f"wl-{rng.randrange(10 ** rng.randrange(1, 9))}".encode()
         # Values of every varint width: empty, 1 byte, around 64 and 128 (width changes), and 20 KB.
         size = rng.choice([0, 1, 63, 64, 127, 128, 400, 8191, 8192, 20_000])
         value = None if i % 11 == 0 else bytes(rng.randrange(256) for _ in range(size))
         headers = [("h", b"x" * rng.randrange(3))] * (i % 3)
         # Timestamps far apart make multi-byte timestamp deltas.
-        builder.append(i * rng.choice([1, 2]), timestamp=1_700_000_000_000 + i * 10**rng.randrange(0, 7),
-                       key=key, value=value, headers=headers)  # fmt: skip
+        builder.append(
+            i * rng.choice([1, 2]),
+            timestamp=1_700_000_000_000 + i * 10 ** rng.randrange(0, 7),
+            key=key,
+            value=value,
+            headers=headers,
+        )
     return bytes(builder.build())
 
 
@@ -54,7 +71,11 @@ def test_records_gather_chunks_and_consumer_records_alike() -> None:
     records.add(RecordChunk(2, [10, 11], [b"k", None], [b"a", b"b"]))
     records.add(RecordChunk(0, [5], [None], [None]))
     assert (records.partitions, records.offsets, records.keys, records.values) == (
-        [2, 2, 0], [10, 11, 5], [b"k", None, None], [b"a", b"b", None])  # fmt: skip
+        [2, 2, 0],
+        [10, 11, 5],
+        [b"k", None, None],
+        [b"a", b"b", None],
+    )
     assert len(records) == 3
 
     class Rec:

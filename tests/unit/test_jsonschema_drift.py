@@ -39,8 +39,16 @@ def test_drift_is_detected(tmp_path: Path) -> None:
 def test_usage_schema_documents_the_contract() -> None:
     schema = json.loads(render()["usage_event.v1.json"])
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
-    assert set(schema["required"]) == {"event_id", "event_time", "tier", "provider", "model", "workload",
-                                       "input_tokens", "output_tokens"}
+    assert set(schema["required"]) == {
+        "event_id",
+        "event_time",
+        "tier",
+        "provider",
+        "model",
+        "workload",
+        "input_tokens",
+        "output_tokens",
+    }
     props = schema["properties"]
     assert "gen_ai.usage.input_tokens" in props["input_tokens"]["description"]
     assert "gen_ai.usage.cache_read.input_tokens" in props["cached_input_tokens"]["description"]

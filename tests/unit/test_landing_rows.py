@@ -16,12 +16,23 @@ AT = datetime(2026, 3, 5, 12, 0)
 
 
 def usage(event_id: str, when: str, tokens: int = 100) -> bytes:
-    return json.dumps({"event_id": event_id, "event_time": when, "tier": "closed_api", "provider": "openai",
-                       "model": "gpt-5.4", "workload": "w", "input_tokens": tokens, "output_tokens": 1}).encode()  # fmt: skip
+    return json.dumps(
+        {
+            "event_id": event_id,
+            "event_time": when,
+            "tier": "closed_api",
+            "provider": "openai",
+            "model": "gpt-5.4",
+            "workload": "w",
+            "input_tokens": tokens,
+            "output_tokens": 1,
+        }
+    ).encode()
 
 
-def land(con: duckdb.DuckDBPyConnection, contract: Contract, topic: str, values: list[bytes], first_offset: int,
-         at: datetime = AT) -> tuple[int, int, list[date]]:  # fmt: skip
+def land(
+    con: duckdb.DuckDBPyConnection, contract: Contract, topic: str, values: list[bytes], first_offset: int, at: datetime = AT
+) -> tuple[int, int, list[date]]:
     offsets = list(range(first_offset, first_offset + len(values)))
     records = Records([0] * len(values), offsets, [None] * len(values), values)
     batch = BatchDecoder(contract, topic).decode(records, at)
@@ -50,11 +61,20 @@ def test_an_id_reused_on_another_day_is_another_event(tmp_path: Path) -> None:
 
 def test_a_gpu_interval_marks_every_day_it_spans(tmp_path: Path) -> None:
     con = connect(tmp_path / "w.duckdb")
-    beat = {"event_id": "g", "interval_start": "2026-03-01T23:00:00Z", "interval_end": "2026-03-03T00:00:00.000001Z",
-            "deployment": "d", "gpu_type": "H100-80GB", "gpu_count": 1}  # fmt: skip
+    beat = {
+        "event_id": "g",
+        "interval_start": "2026-03-01T23:00:00Z",
+        "interval_end": "2026-03-03T00:00:00.000001Z",
+        "deployment": "d",
+        "gpu_type": "H100-80GB",
+        "gpu_count": 1,
+    }
     # Ends one microsecond into 03-03: that day holds a sliver of its cost and must be rebuilt too.
     assert land(con, GPU, "llm.gpu.v1", [json.dumps(beat).encode()], 0) == (
-        1, 0, [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)])  # fmt: skip
+        1,
+        0,
+        [date(2026, 3, 1), date(2026, 3, 2), date(2026, 3, 3)],
+    )
     exact = {**beat, "event_id": "h", "interval_end": "2026-03-03T00:00:00Z"}
     assert land(con, GPU, "llm.gpu.v1", [json.dumps(exact).encode()], 1)[2] == [date(2026, 3, 1), date(2026, 3, 2)]
 
@@ -63,8 +83,7 @@ def test_a_later_mark_of_a_dirty_day_takes_the_newer_time(tmp_path: Path) -> Non
     con = connect(tmp_path / "w.duckdb")
     land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-01T10:00:00Z")], 0, at=datetime(2026, 3, 5, 12))
     land(con, USAGE, "llm.usage.v1", [usage("b", "2026-03-01T11:00:00Z")], 1, at=datetime(2026, 3, 5, 13))
-    assert con.execute("SELECT last_marked_at, rows_since FROM raw.dirty_days").fetchall() == [
-        (datetime(2026, 3, 5, 13), 2)]  # fmt: skip
+    assert con.execute("SELECT last_marked_at, rows_since FROM raw.dirty_days").fetchall() == [(datetime(2026, 3, 5, 13), 2)]
 
 
 def test_a_warehouse_from_before_the_rename_is_migrated(tmp_path: Path) -> None:

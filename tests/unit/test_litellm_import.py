@@ -229,9 +229,12 @@ def test_cli_imports_and_prints_counts(home: Home, capsys: pytest.CaptureFixture
     ).fetchall()
     assert stored == [
         ("gemini/gemini-3.1-pro", "google", "gemini-3.1-pro"),
-        ("together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8", "together",
-         "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8"),
-    ]  # fmt: skip
+        (
+            "together_ai/meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+            "together",
+            "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
+        ),
+    ]
 
 
 @pytest.mark.parametrize(

@@ -55,10 +55,12 @@ def test_dirty_days_become_one_run_per_range_and_days_before_the_partitions_are_
 def test_sensor_requests_carry_the_range_tags_and_a_key_per_landing() -> None:
     from pipelines.defs.dbt.sensors import dirty_day_requests
 
-    requests = dirty_day_requests(["2026-01-03", "2026-01-04", "2026-01-09"], {"2026-01-03", "2026-01-04",
-                                                                               "2026-01-09"}, cursor_id=42)  # fmt: skip
-    assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
-            for r in requests] == [("2026-01-03", "2026-01-04"), ("2026-01-09", "2026-01-09")]  # fmt: skip
+    requests = dirty_day_requests(
+        ["2026-01-03", "2026-01-04", "2026-01-09"], {"2026-01-03", "2026-01-04", "2026-01-09"}, cursor_id=42
+    )
+    assert [(r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"]) for r in requests] == [
+        ("2026-01-03", "2026-01-04"),
+        ("2026-01-09", "2026-01-09"),
+    ]
     # A later landing that leaves the same days dirty must be able to request them again.
-    assert len({r.run_key for r in requests} | {r.run_key for r in dirty_day_requests(["2026-01-09"],
-                                                                                      {"2026-01-09"}, 43)}) == 3
+    assert len({r.run_key for r in requests} | {r.run_key for r in dirty_day_requests(["2026-01-09"], {"2026-01-09"}, 43)}) == 3

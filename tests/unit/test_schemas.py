@@ -76,8 +76,9 @@ def test_unknown_fields_are_ignored_and_not_kept() -> None:
 
 
 def test_cache_and_reasoning_are_parts_of_input_and_output() -> None:
-    event = parse_usage(usage(input_tokens=100, cached_input_tokens=60, cache_creation_input_tokens=40,
-                              output_tokens=50, reasoning_tokens=50))
+    event = parse_usage(
+        usage(input_tokens=100, cached_input_tokens=60, cache_creation_input_tokens=40, output_tokens=50, reasoning_tokens=50)
+    )
     assert (event.cached_input_tokens, event.cache_creation_input_tokens, event.reasoning_tokens) == (60, 40, 50)
 
 
@@ -107,8 +108,9 @@ def test_token_counts_are_strict_integers(value: Any) -> None:
     assert err.reason.startswith("must be an integer")
 
 
-@pytest.mark.parametrize("field", ["event_id", "event_time", "tier", "provider", "model", "workload",
-                                   "input_tokens", "output_tokens"])
+@pytest.mark.parametrize(
+    "field", ["event_id", "event_time", "tier", "provider", "model", "workload", "input_tokens", "output_tokens"]
+)
 def test_required_fields(field: str) -> None:
     raw = usage()
     del raw[field]
@@ -168,8 +170,9 @@ def test_self_hosted_requires_deployment() -> None:
     assert parse_usage(usage(tier="self_hosted", provider="vllm", deployment="vllm-a")).deployment == "vllm-a"
 
 
-@pytest.mark.parametrize(("field", "value"), [("eval_score", 1.5), ("eval_score", -0.1), ("duration_ms", -1.0),
-                                               ("ttft_ms", -0.5)])
+@pytest.mark.parametrize(
+    ("field", "value"), [("eval_score", 1.5), ("eval_score", -0.1), ("duration_ms", -1.0), ("ttft_ms", -0.5)]
+)
 def test_bounded_numbers(field: str, value: float) -> None:
     assert reject(usage(**{field: value})).field == field
 
@@ -235,8 +238,7 @@ def test_usage_row_times_are_naive_utc_and_partitioned_by_utc_day() -> None:
 
 
 def test_usage_row_values() -> None:
-    event = parse_usage(usage(tier="self_hosted", provider="vllm", deployment="vllm-a", tags={"k": "v"},
-                              prompt="leaked"))
+    event = parse_usage(usage(tier="self_hosted", provider="vllm", deployment="vllm-a", tags={"k": "v"}, prompt="leaked"))
     row = event.to_row()
     assert row["tier"] == "self_hosted" and type(row["tier"]) is str
     assert row["tags"] == {"k": "v"}
@@ -248,8 +250,17 @@ def test_usage_row_values() -> None:
 
 
 def test_gpu_event_round_trips_price_as_decimal_text() -> None:
-    event = parse_gpu(json.dumps(gpu(hourly_price_usd="2.49", utilization=0.73, engine="vllm",
-                                     quantization="fp8", model="meta-llama/Llama-3.1-70B-Instruct")))
+    event = parse_gpu(
+        json.dumps(
+            gpu(
+                hourly_price_usd="2.49",
+                utilization=0.73,
+                engine="vllm",
+                quantization="fp8",
+                model="meta-llama/Llama-3.1-70B-Instruct",
+            )
+        )
+    )
     assert event.hourly_price_usd == Decimal("2.49")
     assert json.loads(event.model_dump_json())["hourly_price_usd"] == "2.49"
 
@@ -276,16 +287,25 @@ def test_gpu_interval_must_move_forward() -> None:
     assert err.field == "interval_end" and err.reason.startswith("must be after interval_start")
 
 
-@pytest.mark.parametrize(("field", "value"), [("gpu_count", 0), ("utilization", 1.2), ("engine", "tgi"),
-                                               ("quantization", "fp4"), ("interval_start", "2025-06-01T12:00:00")])
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("gpu_count", 0),
+        ("utilization", 1.2),
+        ("engine", "tgi"),
+        ("quantization", "fp4"),
+        ("interval_start", "2025-06-01T12:00:00"),
+    ],
+)
 def test_gpu_field_rules(field: str, value: Any) -> None:
     assert reject(gpu(**{field: value}), parse_gpu).field == field
 
 
 def test_gpu_row_has_exactly_the_warehouse_columns() -> None:
     start = datetime(2025, 6, 1, 23, 59, tzinfo=timezone(timedelta(hours=-5)))
-    event = GpuUsage.model_validate(gpu(interval_start=start, interval_end=start + timedelta(minutes=1),
-                                        hourly_price_usd="2.49"))
+    event = GpuUsage.model_validate(
+        gpu(interval_start=start, interval_end=start + timedelta(minutes=1), hourly_price_usd="2.49")
+    )
     row = event.to_row()
     assert set(row) == set(GPU_COLUMNS) - LANDING_COLUMNS
     assert row["interval_start"] == datetime(2025, 6, 2, 4, 59)

@@ -35,8 +35,9 @@ def test_every_state_path_is_under_the_home(tmp_path: Path, monkeypatch: pytest.
     assert Settings.from_env().warehouse == tmp_path / "a" / "warehouse.duckdb"
 
 
-def test_cli_turns_user_errors_into_one_line(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
-                                             tmp_path: Path) -> None:  # fmt: skip
+def test_cli_turns_user_errors_into_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
     monkeypatch.setenv("TIERWISE_HOME", str(tmp_path))
     monkeypatch.delenv("KAFKA_BOOTSTRAP_SERVERS", raising=False)
     code = main(["kafka", "topics"])

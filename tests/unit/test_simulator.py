@@ -97,8 +97,7 @@ def test_providers_are_spelled_as_the_adapters_write_them() -> None:
 
 
 def test_support_chat_crosses_the_break_even_volume_within_the_month() -> None:
-    cfg = SimConfig(days=30, start=START, rate=0.03, tokens_per_day=100e6, seed=11, dup_rate=0, late_rate=0,
-                    bad_rate=0)  # fmt: skip
+    cfg = SimConfig(days=30, start=START, rate=0.03, tokens_per_day=100e6, seed=11, dup_rate=0, late_rate=0, bad_rate=0)
     daily: dict[date, int] = defaultdict(int)
     for rec in Simulator(cfg).records():
         if rec.kind != "usage":

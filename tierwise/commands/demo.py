@@ -37,16 +37,24 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     click.echo(f"[2/4] simulating the last {days} days of traffic up to now (seed {seed})")
     root = ctx.find_root().command
     assert isinstance(root, click.Group)
-    ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(),
-               seed=seed)  # fmt: skip
+    ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(), seed=seed)
     click.echo("[3/4] landing from Kafka and building the marts")
-    run_pipeline(settings, verbose=verbose, on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
-                 on_dbt_run=lambda r: echo_dbt_run(r, "      "))  # fmt: skip
+    run_pipeline(
+        settings,
+        verbose=verbose,
+        on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
+        on_dbt_run=lambda r: echo_dbt_run(r, "      "),
+    )
     last = last_day(window.end)
     click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last} (today so far included)")
     # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.
-    ctx.invoke(root.commands["spend"], by="workload,tier", date_from=window.start.isoformat(),
-               date_to=(last + timedelta(days=1)).isoformat(), as_json=False)  # fmt: skip
+    ctx.invoke(
+        root.commands["spend"],
+        by="workload,tier",
+        date_from=window.start.isoformat(),
+        date_to=(last + timedelta(days=1)).isoformat(),
+        as_json=False,
+    )
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
         "Try `tierwise spend --by team,month`, `tierwise status`, or `make ui` for the Dagster UI."
@@ -58,8 +66,16 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
 def ui(port: int) -> None:
     """The Dagster UI and daemon (sensors) for this TIERWISE_HOME."""
     dagster_home = use_home_for_dagster(Settings.from_env())
-    cmd = [os.path.join(os.path.dirname(sys.executable), "dagster"), "dev", "-m", "pipelines.definitions",
-           "-h", "127.0.0.1", "-p", str(port)]  # fmt: skip
+    cmd = [
+        os.path.join(os.path.dirname(sys.executable), "dagster"),
+        "dev",
+        "-m",
+        "pipelines.definitions",
+        "-h",
+        "127.0.0.1",
+        "-p",
+        str(port),
+    ]
     click.echo(f"DAGSTER_HOME={dagster_home}; UI on http://127.0.0.1:{port}")
     raise SystemExit(subprocess.call(cmd))
 

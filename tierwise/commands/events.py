@@ -92,22 +92,29 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
     elif stats.dropped:
         raise TierwiseError(f"event {model.event_id} could not be sent nor spilled to {emitter.spill_dir}")
     else:
-        click.echo(f"Kafka at {bootstrap} did not acknowledge in time; {model.event_id} is kept in "
-                   f"{emitter.spill_dir} and goes out with the next emit")  # fmt: skip
+        click.echo(
+            f"Kafka at {bootstrap} did not acknowledge in time; {model.event_id} is kept in "
+            f"{emitter.spill_dir} and goes out with the next emit"
+        )
 
 
 @click.command()
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv", "otlp"]), default="auto",
-              show_default=True, help="auto: .csv is CSV, a pretty-printed .json is one OTLP document, "
-              "anything else JSON Lines (lines may be OTLP/JSON exports).")  # fmt: skip
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["auto", "jsonl", "csv", "otlp"]),
+    default="auto",
+    show_default=True,
+    help="auto: .csv is CSV, a pretty-printed .json is one OTLP document, "
+    "anything else JSON Lines (lines may be OTLP/JSON exports).",
+)
 @click.option("--topic", default=USAGE_TOPIC, show_default=True)
 @click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
 @click.option("--no-dlq", is_flag=True, help="Do not send invalid records to the dead-letter topics.")
 @click.option("--show", "show", type=int, default=10, show_default=True, help="Invalid records to list.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
-def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int,
-           no_progress: bool) -> None:  # fmt: skip
+def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int, no_progress: bool) -> None:
     """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
     from ingest.emitter import TelemetryEmitter
     from ingest.replay import DeadLetters, replay_files, require_files
@@ -116,20 +123,23 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
     require_files(paths)  # before waiting for Kafka
     home, bootstrap = _connect()
     # A bounded queue that blocks the reader keeps memory flat for files of any size.
-    emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill, queue_size=10_000,
-                               block_when_full=True)  # fmt: skip
+    emitter = TelemetryEmitter(
+        bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill, queue_size=10_000, block_when_full=True
+    )
     dead = None if no_dlq else DeadLetters(bootstrap, dlq_for(topic), dlq_for(gpu_topic))
     try:
-        summary = replay_files(paths, emitter.emit, dead, fmt=fmt, keep_reasons=show,
-                               progress=not no_progress and sys.stderr.isatty())  # fmt: skip
+        summary = replay_files(
+            paths, emitter.emit, dead, fmt=fmt, keep_reasons=show, progress=not no_progress and sys.stderr.isatty()
+        )
     finally:
         emitter.close(timeout=60)
         if dead is not None:
             dead.close()
     stats = emitter.stats()
-    click.echo(f"read {summary.read} record(s) from {summary.files} file(s): {summary.accepted} sent "
-               f"({summary.gpu} GPU), {summary.invalid} invalid"
-               + (f" (to {dlq_for(topic)})" if summary.dead_lettered else ""))  # fmt: skip
+    click.echo(
+        f"read {summary.read} record(s) from {summary.files} file(s): {summary.accepted} sent "
+        f"({summary.gpu} GPU), {summary.invalid} invalid" + (f" (to {dlq_for(topic)})" if summary.dead_lettered else "")
+    )
     if stats.spilled > stats.replayed:
         click.echo(f"Kafka fell behind: {stats.spilled - stats.replayed} event(s) wait in {emitter.spill_dir}")
     for r in summary.rejections:
@@ -176,25 +186,47 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
 @click.option("--compression", type=click.Choice(["gzip", "none"]), default="gzip", show_default=True)
 @click.option("--topic", default=USAGE_TOPIC, show_default=True)
 @click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
-def simulate(days: int, start: datetime | str | None, end: datetime | str | None, rate: float | None,
-             tokens_per_day: float | None, seed: int, dup_rate: float, late_rate: float, bad_rate: float,
-             gpu_interval: int, out: Path | None, compression: str, topic: str, gpu_topic: str) -> None:  # fmt: skip
+def simulate(
+    days: int,
+    start: datetime | str | None,
+    end: datetime | str | None,
+    rate: float | None,
+    tokens_per_day: float | None,
+    seed: int,
+    dup_rate: float,
+    late_rate: float,
+    bad_rate: float,
+    gpu_interval: int,
+    out: Path | None,
+    compression: str,
+    topic: str,
+    gpu_topic: str,
+) -> None:
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
     from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
     from ingest.topics import ensure_topics
 
     cfg = SimConfig(
-        days=days, start=_as_date(start), end=_as_utc(end), rate=rate, tokens_per_day=tokens_per_day, seed=seed,
-        dup_rate=dup_rate, late_rate=late_rate, bad_rate=bad_rate, gpu_interval_min=gpu_interval,
-    )  # fmt: skip
+        days=days,
+        start=_as_date(start),
+        end=_as_utc(end),
+        rate=rate,
+        tokens_per_day=tokens_per_day,
+        seed=seed,
+        dup_rate=dup_rate,
+        late_rate=late_rate,
+        bad_rate=bad_rate,
+        gpu_interval_min=gpu_interval,
+    )
     try:
         cfg = cfg.resolved(datetime.now(UTC))  # never simulate the future
     except ValueError as exc:
         raise TierwiseError(str(exc)) from None
     assert cfg.start is not None and cfg.end is not None
     req_s, scale = resolve_volume(cfg)
-    click.echo(f"simulating {describe_window(cfg.start, cfg.end)} at {req_s:.3f} requests/s "
-               f"(token scale {scale:.2f}), seed {seed}")  # fmt: skip
+    click.echo(
+        f"simulating {describe_window(cfg.start, cfg.end)} at {req_s:.3f} requests/s (token scale {scale:.2f}), seed {seed}"
+    )
     if out is not None:
         try:
             summary = write_jsonl(cfg, str(out))
@@ -207,9 +239,11 @@ def simulate(days: int, start: datetime | str | None, end: datetime | str | None
         summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression)
         where = f"{topic} / {gpu_topic} at {bootstrap}"
     rate_s = summary.total / summary.seconds if summary.seconds else 0.0
-    click.echo(f"{summary.total} messages to {where} in {summary.seconds:.1f}s ({rate_s:,.0f}/s): "
-               f"{summary.usage} usage (incl. {summary.dup} duplicates, {summary.late} late), "
-               f"{summary.gpu} GPU heartbeats, {summary.bad} malformed")  # fmt: skip
+    click.echo(
+        f"{summary.total} messages to {where} in {summary.seconds:.1f}s ({rate_s:,.0f}/s): "
+        f"{summary.usage} usage (incl. {summary.dup} duplicates, {summary.late} late), "
+        f"{summary.gpu} GPU heartbeats, {summary.bad} malformed"
+    )
 
 
 def describe_window(start: date, end: datetime) -> str:

@@ -14,8 +14,10 @@ from tierwise.runner import RunSummary
 
 def echo_landed(summary: RunSummary, indent: str = "", dlq_words: str = "rejected") -> None:
     for topic, n in summary.landed.items():
-        click.echo(f"{indent}{topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
-                   f"{dlq_words} {summary.rejected.get(topic, 0)}")  # fmt: skip
+        click.echo(
+            f"{indent}{topic}: landed {n}, duplicates dropped {summary.duplicates.get(topic, 0)}, "
+            f"{dlq_words} {summary.rejected.get(topic, 0)}"
+        )
 
 
 def echo_dbt_run(report: DbtRunReport, indent: str = "") -> None:
@@ -34,8 +36,9 @@ def run(land_only: bool, verbose: bool) -> None:
     """
     from tierwise.runner import run_pipeline
 
-    summary = run_pipeline(Settings.from_env(), build=not land_only, verbose=verbose, on_landed=echo_landed,
-                           on_dbt_run=echo_dbt_run)  # fmt: skip
+    summary = run_pipeline(
+        Settings.from_env(), build=not land_only, verbose=verbose, on_landed=echo_landed, on_dbt_run=echo_dbt_run
+    )
     if not land_only and not summary.built_ranges:
         click.echo("marts up to date: no day changed since the last build")
     if summary.skipped_days:
@@ -66,8 +69,7 @@ def status(as_json: bool) -> None:
 
 @click.command()
 @click.option("--topic", "topics", multiple=True, help="Topic to land (repeatable; default: usage and GPU topics).")
-@click.option("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True,
-              help="Records per DuckDB transaction.")
+@click.option("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True, help="Records per DuckDB transaction.")
 def land(topics: tuple[str, ...], batch_size: int) -> None:
     """Land pending events straight into the warehouse, without Dagster (what the landing assets run)."""
     from ingest.broker import resolve_bootstrap
@@ -86,11 +88,15 @@ def land(topics: tuple[str, ...], batch_size: int) -> None:
         for topic in names:
             imported = import_lake(con, settings.home.lake, topic)
             if imported["files"]:
-                click.echo(f"{topic}: imported {imported['files']} lake file(s): landed {imported['landed']}, "
-                           f"duplicates dropped {imported['duplicates']}, rejected {imported['rejected']}")  # fmt: skip
+                click.echo(
+                    f"{topic}: imported {imported['files']} lake file(s): landed {imported['landed']}, "
+                    f"duplicates dropped {imported['duplicates']}, rejected {imported['rejected']}"
+                )
             result = TopicLander(bootstrap, con, topic, batch_size=batch_size).land()
-            click.echo(f"{topic}: landed {result.landed}, duplicates dropped {result.duplicates}, "
-                       f"rejected {result.rejected} in {result.batches} batch(es)")  # fmt: skip
+            click.echo(
+                f"{topic}: landed {result.landed}, duplicates dropped {result.duplicates}, "
+                f"rejected {result.rejected} in {result.batches} batch(es)"
+            )
     finally:
         con.close()
 
@@ -110,8 +116,9 @@ def worker(topic: str, group: str, batch_size: int, idle_exit: float | None) -> 
 
     settings = Settings.from_env()
     settings.home.ensure()
-    stats = LakeWorker(resolve_bootstrap(settings.home), settings.home.lake, topic, group=group,
-                       batch_size=batch_size, idle_exit_s=idle_exit).run()  # fmt: skip
+    stats = LakeWorker(
+        resolve_bootstrap(settings.home), settings.home.lake, topic, group=group, batch_size=batch_size, idle_exit_s=idle_exit
+    ).run()
     click.echo(f"{topic}: wrote {stats.files} file(s), {stats.rows} rows, {stats.rejected} rejected")
 
 

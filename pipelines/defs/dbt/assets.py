@@ -1,6 +1,5 @@
 """The dbt marts as daily-partitioned Dagster assets; a backfill of any range is one dbt run."""
 
-
 import json
 import os
 from collections.abc import Iterator
@@ -28,9 +27,7 @@ PARTITIONS = daily_partitions()
     pool=WAREHOUSE_POOL,
     name="tierwise_dbt",
 )
-def tierwise_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource
-) -> Iterator[Any]:
+def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
     window = context.partition_time_window
     dbt_vars = window_vars(window.start.date(), window.end.date())
     started = datetime.now(UTC).replace(tzinfo=None)
@@ -39,8 +36,9 @@ def tierwise_dbt(
     home = Settings.from_env().home
     target = dbt_run_dir(home, context.run.run_id)
     prune_run_dirs(home.dbt)
-    context.log.info(f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive); "
-                     f"dbt log: {target / 'dbt.log'}")  # fmt: skip
+    context.log.info(
+        f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive); dbt log: {target / 'dbt.log'}"
+    )
     # dbt's profile reads the warehouse path from the environment of the dbt process it starts.
     os.environ["TIERWISE_WAREHOUSE"] = warehouse.path
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()

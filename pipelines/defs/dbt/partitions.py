@@ -14,9 +14,7 @@ from tierwise.dirty_days import contiguous_ranges
 def daily_partitions(settings: Settings | None = None) -> dg.DailyPartitionsDefinition:
     settings = settings or Settings.from_env()
     # end_offset=1 includes today, so the current day's spend is visible before midnight.
-    return dg.DailyPartitionsDefinition(
-        start_date=settings.partitions_start.isoformat(), timezone="UTC", end_offset=1
-    )
+    return dg.DailyPartitionsDefinition(start_date=settings.partitions_start.isoformat(), timezone="UTC", end_offset=1)
 
 
 def range_tags(first: date, last: date) -> dict[str, str]:

@@ -1,6 +1,5 @@
 """Landing assets: drain llm.usage.v1 and llm.gpu.v1 into raw DuckDB tables, exactly once."""
 
-
 import dagster as dg
 
 from ingest.lake import import_lake
@@ -14,8 +13,9 @@ from tierwise.dirty_days import dirty_days_in
 LANDING_GROUP = "landing"
 
 
-def _land(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource,
-          topic_name: str) -> dg.MaterializeResult:  # fmt: skip
+def _land(
+    context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource, topic_name: str
+) -> dg.MaterializeResult:
     topic = kafka.topic(topic_name)
     bootstrap = kafka.bootstrap()
     with warehouse.writer() as con:
@@ -56,17 +56,17 @@ def landing_asset(name: str, topic_name: str, description: str) -> dg.AssetsDefi
         description=description,
         kinds={"kafka", "duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource
-               ) -> dg.MaterializeResult:  # fmt: skip
+    def _asset(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
         return _land(context, kafka, warehouse, topic_name)
 
     return _asset
 
 
 raw_usage_events = landing_asset(
-    "usage_events", USAGE_TOPIC,
+    "usage_events",
+    USAGE_TOPIC,
     "Per-request LLM usage events landed from llm.usage.v1 (exactly once, unique by event_id).",
-)  # fmt: skip
+)
 raw_gpu_usage = landing_asset("gpu_usage", GPU_TOPIC, "Self-hosted GPU capacity intervals landed from llm.gpu.v1.")
 
 

@@ -1,6 +1,5 @@
 """Freshness: land whenever Kafka has unread events, checked every 30 seconds."""
 
-
 import dagster as dg
 
 from ingest.broker import resolve_bootstrap
@@ -20,9 +19,7 @@ ACTIVE = [
 
 
 def landing_in_flight(instance: dg.DagsterInstance) -> bool:
-    runs = instance.get_run_records(
-        filters=dg.RunsFilter(job_name=landing_job.name, statuses=ACTIVE), limit=1
-    )
+    runs = instance.get_run_records(filters=dg.RunsFilter(job_name=landing_job.name, statuses=ACTIVE), limit=1)
     return bool(runs)
 
 
