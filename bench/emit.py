@@ -28,10 +28,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.broker import LocalBroker, external_bootstrap, free_port  # noqa: E402
+from core.home import Home  # noqa: E402
 from ingest.emitter import TelemetryEmitter  # noqa: E402
-from ingest.topics import ensure_topics  # noqa: E402
-from tierwise.home import Home  # noqa: E402
+from streaming.broker import LocalBroker, external_bootstrap, free_port  # noqa: E402
+from streaming.topics import ensure_topics  # noqa: E402
 
 
 def events(n: int) -> list[dict[str, Any]]:

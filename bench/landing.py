@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 
-from ingest.limits import DEFAULT_BATCH_SIZE
+from landing.limits import DEFAULT_BATCH_SIZE
 
 
 class PeakRss:
@@ -105,11 +105,11 @@ def main() -> None:
 
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 
-    from ingest.broker import LocalBroker
-    from ingest.landing import TopicLander
-    from ingest.topics import USAGE_TOPIC, ensure_topics
-    from ingest.warehouse import connect
-    from tierwise.home import Home
+    from core.home import Home
+    from landing.consumer import TopicLander
+    from landing.warehouse import connect
+    from streaming.broker import LocalBroker
+    from streaming.topics import USAGE_TOPIC, ensure_topics
 
     tmp = Path(tempfile.mkdtemp(prefix="tierwise-bench-"))
     broker = LocalBroker(Home(tmp / "home").ensure(), heap="1g")

@@ -34,9 +34,9 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import orjson
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, wait_exponential
 
-from ingest.kafka_clients import close_producer, reliable_producer
 from ingest.spill import Chunk, SpillStore, Writer
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC
+from streaming.clients import close_producer, reliable_producer
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
 if TYPE_CHECKING:
     pass
@@ -125,7 +125,7 @@ class TelemetryEmitter:
         producer_config: dict[str, Any] | None = None,
         spill_writer: Writer | None = None,
     ) -> None:
-        from tierwise.home import Home
+        from core.home import Home
 
         home = Home.from_env()
         self.bootstrap = bootstrap or _default_bootstrap(home)
@@ -688,8 +688,8 @@ def _close_at_exit(emitter: TelemetryEmitter) -> Any:
 
 def _default_bootstrap(home: Any) -> str:
     """The env var, else this home's broker address even while it is down (events spill meanwhile)."""
-    from ingest.broker import LocalBroker, external_bootstrap
-    from tierwise.errors import TierwiseError
+    from core.errors import TierwiseError
+    from streaming.broker import LocalBroker, external_bootstrap
 
     address = external_bootstrap() or LocalBroker(home).bootstrap()
     if address is None:

@@ -23,10 +23,10 @@ from typing import Any
 
 import orjson
 
-from ingest.dlq import dlq_headers
-from ingest.kafka_clients import close_producer, reliable_producer
+from core.errors import TierwiseError
 from schemas import is_gpu_heartbeat, parse_event, scrub_raw
-from tierwise.errors import TierwiseError
+from streaming.clients import close_producer, reliable_producer
+from streaming.dlq import dlq_headers
 
 STAGE = "validation"
 SOURCE = "tierwise-replay"

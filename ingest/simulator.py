@@ -30,7 +30,7 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ingest.kafka_clients import reliable_producer
+from streaming.clients import reliable_producer
 
 # --- the model catalogue ------------------------------------------------------------------------
 # Catalogue key -> (tier, provider, model, output tokens/s, time to first token in ms). Providers are

@@ -1,18 +1,23 @@
-"""The Dagster entry point: `dagster dev -m pipelines.definitions` (or `make ui`)."""
+"""The Dagster entry point: `dagster dev -m pipelines.definitions` (or `tierwise ui`).
+
+The definitions read dbt's manifest: `dagster dev` prepares it (DbtProject.prepare_if_dev), and
+`tierwise run`/`tierwise ui` and the tests call `prepare_manifest()` before they import this module.
+"""
 
 from __future__ import annotations
 
 import dagster as dg
 from dagster_dbt import DbtCliResource
 
-from pipelines.defs.dbt.assets import DBT_PROJECT, dbt_job, tierwise_dbt
+from core.settings import Settings
+from pipelines.dbt_cli import dbt_executable
+from pipelines.defs.dbt.assets import dbt_base_job, dbt_job, tierwise_dbt, tierwise_dbt_base
+from pipelines.defs.dbt.project import DBT_PROJECT
 from pipelines.defs.dbt.sensors import dirty_days_sensor
 from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events
 from pipelines.defs.landing.sensors import kafka_lag_sensor
 from pipelines.defs.prices import imported_prices
 from pipelines.defs.resources import build_resources
-from pipelines.settings import Settings
-from tierwise.dbt_runner import dbt_executable
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -22,8 +27,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=str(dbt_executable())
     )
     return dg.Definitions(
-        assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt],
-        jobs=[landing_job, dbt_job],
+        assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt_base, tierwise_dbt],
+        jobs=[landing_job, dbt_base_job, dbt_job],
         sensors=[kafka_lag_sensor, dirty_days_sensor],
         resources=resources,
     )

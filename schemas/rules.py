@@ -1,7 +1,7 @@
 """Cross-field rules of the contracts, written once as data.
 
 pydantic checks them on every event it builds (``Contract._drop_unknown_and_check``), and landing's
-columnar validator turns the same objects into polars predicates (``ingest.columnar``), so the two
+columnar validator turns the same objects into polars predicates (``landing.columnar``), so the two
 paths cannot disagree on a rule. ``predicate`` receives a function mapping a field name to the polars
 expression of its typed value.
 """

@@ -9,9 +9,16 @@ from pathlib import Path
 
 import pytest
 
-from ingest.broker import LocalBroker, external_bootstrap
-from ingest.topics import ensure_topics
-from tierwise.home import Home
+from core.home import Home
+from streaming.broker import LocalBroker, external_bootstrap
+from streaming.topics import ensure_topics
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """dbt's manifest, before any test module imports the Dagster definitions (they read it at import)."""
+    from pipelines.defs.dbt.project import prepare_manifest
+
+    prepare_manifest()
 
 
 @pytest.fixture(scope="session")
@@ -55,7 +62,7 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     """An isolated TIERWISE_HOME for one test."""
     home = Home(tmp_path / "home").ensure()
     monkeypatch.setenv("TIERWISE_HOME", str(home.root))
-    # Importing pipelines.definitions sets this for dbt; each test gets its own warehouse.
+    # Each test gets its own warehouse.
     monkeypatch.setenv("TIERWISE_WAREHOUSE", str(home.warehouse))
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     os.environ.pop("TIERWISE_CONFIG", None)

@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 import dagster as dg
 import pytest
 
-from tierwise.home import Home
+from core.home import Home
 
 VENV_BIN = Path(sys.executable).parent  # the venv running pytest: same dagster, dbt and tierwise
 REPO = Path(__file__).resolve().parent.parent

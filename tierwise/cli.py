@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
 
 import click
 
+from core import env
+from core.errors import TierwiseError
 from tierwise import __version__
 from tierwise.commands import demo, events, kafka, money, pipeline
-from tierwise.errors import TierwiseError
 
 
 @click.group()
@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # an unexpected failure: one line, the trace only on request
-        if os.environ.get("TIERWISE_DEBUG"):
+        if env.debug():
             raise
         click.echo(f"tierwise: internal error: {type(exc).__name__}: {exc} (set TIERWISE_DEBUG=1 for details)", err=True)
         return 1

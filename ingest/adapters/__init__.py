@@ -12,7 +12,7 @@ from ingest.adapters.gemini import from_gemini
 from ingest.adapters.litellm import from_litellm_payload, from_litellm_spend_log
 from ingest.adapters.openai import from_openai, from_openai_compatible
 from ingest.adapters.otel import SpanError, events_from_otlp_json
-from ingest.adapters.providers import PROVIDER_TIERS, canonical_provider, tier_for
+from schemas.providers import PROVIDER_TIERS, canonical_provider, tier_for
 
 __all__ = [
     "PROVIDER_TIERS",

@@ -15,9 +15,9 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import ValidationError
 
-from ingest.adapters.providers import canonical_provider, tier_for
 from schemas import ContractError, Tier, UsageEvent
 from schemas.fields import DROPPED_CONTEXT_KEY
+from schemas.providers import canonical_provider, tier_for
 
 
 class Attribution(TypedDict, total=False):

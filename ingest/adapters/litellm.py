@@ -28,8 +28,8 @@ from ingest.adapters.attribution import (
     non_empty,
     reconcile_input,
 )
-from ingest.adapters.providers import canonical_provider, endpoint_host, provider_for_endpoint
 from schemas import ContractError, UsageEvent, count_content
+from schemas.providers import canonical_provider, endpoint_host, provider_for_endpoint
 
 # LiteLLM provider names that mean "an OpenAI-compatible server at api_base".
 _OPENAI_COMPATIBLE = frozenset({"openai", "openai_like", "custom_openai", "text-completion-openai"})

@@ -24,8 +24,8 @@ from ingest.adapters.attribution import (
     from_epoch_nanos,
     reconcile_input,
 )
-from ingest.adapters.providers import provider_for_endpoint, tier_for
 from schemas import ContractError, Tier, UsageEvent, is_content_key
+from schemas.providers import provider_for_endpoint, tier_for
 
 # Each contract token field and the attribute names that carry it, preferred first (current
 # semantic conventions, then names older instrumentations still emit).

@@ -1,4 +1,8 @@
-"""Dagster resources: the DuckDB warehouse and the Kafka cluster, configured from the environment."""
+"""Dagster resources: the DuckDB warehouse, the Kafka cluster and the dbt run folders of one tierwise home.
+
+Each resource carries its configuration (built once from Settings by `build_resources`), so asset
+bodies never read the environment themselves.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,19 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
-from ingest.broker import resolve_bootstrap
-from ingest.warehouse import connect
-from pipelines.settings import Settings
-from tierwise.warehouse_lock import open_with_retry
+from core.home import Home
+from core.settings import Settings
+from core.warehouse_lock import open_with_retry
+from landing.warehouse import connect
+from streaming.broker import resolve_bootstrap
 
 
 class WarehouseResource(dg.ConfigurableResource):
     """The DuckDB file. Writers go through the `tierwise_warehouse` pool; readers open read-only."""
 
     path: str
+    # Parquet files written by scale-out landing workers, imported by the landing assets.
+    lake_dir: str
 
     @contextmanager
     def writer(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -30,20 +37,27 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class KafkaResource(dg.ConfigurableResource):
-    """Where Kafka is: KAFKA_BOOTSTRAP_SERVERS, else this home's local broker."""
+    """Where Kafka is: KAFKA_BOOTSTRAP_SERVERS, else the local broker of the home at `home_dir`."""
 
+    home_dir: str
     topic_prefix: str = ""
 
     def bootstrap(self) -> str:
-        return resolve_bootstrap(Settings.from_env().home)
+        return resolve_bootstrap(Home(Path(self.home_dir)))
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
 
-def build_resources(settings: Settings | None = None) -> dict[str, dg.ConfigurableResource]:
-    settings = settings or Settings.from_env()
+class DbtRunsResource(dg.ConfigurableResource):
+    """Where each dbt run keeps its dbt.log and artifacts: one folder per Dagster run id."""
+
+    runs_dir: str
+
+
+def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
     return {
-        "warehouse": WarehouseResource(path=str(settings.warehouse)),
-        "kafka": KafkaResource(topic_prefix=settings.topic_prefix),
+        "warehouse": WarehouseResource(path=str(settings.warehouse), lake_dir=str(settings.home.lake)),
+        "kafka": KafkaResource(home_dir=str(settings.home.root), topic_prefix=settings.topic_prefix),
+        "dbt_runs": DbtRunsResource(runs_dir=str(settings.home.dbt)),
     }

@@ -8,11 +8,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ingest.broker import LocalBroker, wait_for_metadata
-from ingest.topics import ALL_TOPICS, ensure_topics
+from core.errors import TierwiseError
+from core.home import Home
+from streaming.broker import LocalBroker, wait_for_metadata
+from streaming.topics import ALL_TOPICS, ensure_topics
 from tierwise.cli import main
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
 

@@ -13,10 +13,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.warehouse import connect, mark_dirty_days
+from core.home import Home
+from landing.warehouse import connect, mark_dirty_days
+from pipelines.dbt_cli import read_run_results
 from tierwise.cli import main
-from tierwise.dbt_runner import read_run_results
-from tierwise.home import Home
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
 

@@ -20,11 +20,11 @@ import duckdb
 import pytest
 
 from ingest.adapters import from_gemini, from_litellm_spend_log, from_openai_compatible
-from ingest.warehouse import connect
+from landing import prices
+from landing.warehouse import connect
+from pipelines.dbt_cli import run_dbt, window_vars
 from schemas import UsageEvent
-from tierwise import prices
 from tierwise.cli import main
-from tierwise.dbt_runner import run_dbt, window_vars
 
 pytestmark = pytest.mark.slow
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import psutil
 import pytest
 
-from ingest.broker import LocalBroker, free_port
+from core.home import Home
 from ingest.emitter import TelemetryEmitter
-from ingest.topics import ensure_topics
 from schemas import parse_gpu, parse_usage
+from streaming.broker import LocalBroker, free_port
+from streaming.topics import ensure_topics
 from tests.factories import encode, gpu_event, produce, read_topic, usage_event, wait_for
-from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
 

@@ -13,8 +13,8 @@ import pytest
 from kafka import KafkaAdminClient
 from kafka.errors import CoordinatorNotAvailableError
 
-from ingest.lake import import_lake, next_offset_on_disk
-from ingest.warehouse import connect
+from landing.lake import import_lake, next_offset_on_disk
+from landing.warehouse import connect
 from tests.factories import encode, produce, usage_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]
@@ -88,7 +88,7 @@ def test_two_workers_share_partitions_and_land_each_event_once(
 def test_restarted_worker_resumes_after_the_last_file(
     kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path
 ) -> None:
-    from ingest.lake import LakeWorker
+    from landing.lake import LakeWorker
 
     topic = fresh_topics["usage"]
     produce(kafka_bootstrap, topic, [encode(usage_event(i)) for i in range(1000)])

@@ -9,11 +9,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from ingest.dlq import header_dict
-from ingest.landing import TopicLander
-from ingest.warehouse import connect
+from landing.consumer import TopicLander
+from landing.dirty_days import clear_dirty_days, dirty_days_in
+from landing.warehouse import connect
+from streaming.dlq import header_dict
 from tests.factories import encode, gpu_event, produce, read_topic, usage_event
-from tierwise.dirty_days import clear_dirty_days, dirty_days_in
 
 pytestmark = pytest.mark.kafka
 
@@ -118,7 +118,7 @@ def test_gpu_topic_lands_into_gpu_usage(
 def test_offsets_stored_with_rows_and_mirrored_to_the_group(
     kafka_bootstrap: str, fresh_topics: dict[str, str], warehouse: duckdb.DuckDBPyConnection
 ) -> None:
-    from ingest.lag import consumer_lag
+    from streaming.lag import consumer_lag
 
     topic = fresh_topics["usage"]
     produce(kafka_bootstrap, topic, [encode(usage_event(i)) for i in range(300)])
@@ -133,8 +133,8 @@ def test_offsets_stored_with_rows_and_mirrored_to_the_group(
 def test_status_reports_landed_rejected_duplicates_lag_and_newest_event(
     kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tw_home, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from reports.status import collect_status
     from tierwise.cli import main
-    from tierwise.status import collect_status
 
     monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
     monkeypatch.setenv("TIERWISE_TOPIC_PREFIX", topic_prefix)

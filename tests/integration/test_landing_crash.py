@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
-from ingest.landing import DEFAULT_CONSUMER
+from landing.consumer import DEFAULT_CONSUMER
 from tests.factories import encode, produce, usage_event
 
 pytestmark = [pytest.mark.kafka, pytest.mark.slow]

@@ -12,16 +12,16 @@ from typing import Any
 import orjson
 import pytest
 
+from core.home import Home
 from ingest.adapters import events_from_otlp_json
-from ingest.broker import free_port
-from ingest.dlq import EXCEPTION_CLASS, EXCEPTION_MESSAGE, header_dict
 from ingest.emitter import TelemetryEmitter
 from ingest.replay import DeadLetters, replay_files
 from ingest.simulator import SimConfig, Simulator
 from schemas import UsageEvent, parse_gpu, parse_usage
+from streaming.broker import free_port
+from streaming.dlq import EXCEPTION_CLASS, EXCEPTION_MESSAGE, header_dict
 from tests.factories import gpu_event, read_topic, usage_event
 from tierwise.cli import main
-from tierwise.home import Home
 
 pytestmark = pytest.mark.kafka
 OTLP = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "otlp_genai_traces.json"

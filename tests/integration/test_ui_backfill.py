@@ -21,12 +21,13 @@ from typing import Any
 
 import pytest
 
-from ingest.topics import USAGE_TOPIC, dlq_for, ensure_topics
-from pipelines.settings import REPO_DAGSTER_YAML, Settings, use_home_for_dagster
+from core.home import Home
+from core.settings import Settings
+from core.warehouse_lock import read_only
+from pipelines.instance import REPO_DAGSTER_YAML, use_home_for_dagster
+from streaming.topics import USAGE_TOPIC, dlq_for, ensure_topics
 from tests.dagster_ui import VENV_BIN, DagsterUI
 from tests.factories import encode, produce, usage_event
-from tierwise.home import Home
-from tierwise.warehouse_lock import read_only
 
 pytestmark = [pytest.mark.slow, pytest.mark.kafka]
 

@@ -24,8 +24,8 @@ from ingest.adapters import (
     from_openai_compatible,
     tier_for,
 )
-from ingest.adapters.providers import endpoint_host, provider_for_endpoint
 from schemas import ContractError, Tier, UsageEvent
+from schemas.providers import endpoint_host, provider_for_endpoint
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "payloads"
 SECRET = "SECRET-"

@@ -16,8 +16,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from ingest.fetch import Records
-from ingest.landing import GPU, USAGE, BatchDecoder, Contract
+from landing.decoder import BatchDecoder
+from landing.record_batches import Records
+from landing.tables import GPU, USAGE, TableContract
 from schemas import ContractError, UsageEvent
 
 LANDED_AT = datetime(2026, 3, 2, 12, 0)
@@ -156,7 +157,7 @@ def _encodings(ev: Any) -> list[bytes]:
     ]
 
 
-def _pydantic_row(contract: Contract, value: bytes) -> tuple[dict[str, Any] | None, int, str | None]:
+def _pydantic_row(contract: TableContract, value: bytes) -> tuple[dict[str, Any] | None, int, str | None]:
     try:
         event = contract.parse(value)
     except (ContractError, ValueError, TypeError) as exc:
@@ -165,7 +166,7 @@ def _pydantic_row(contract: Contract, value: bytes) -> tuple[dict[str, Any] | No
     return row, event.content_fields_dropped, None
 
 
-def _check(contract: Contract, values: list[bytes], topic: str) -> tuple[BatchDecoder, int]:
+def _check(contract: TableContract, values: list[bytes], topic: str) -> tuple[BatchDecoder, int]:
     """Decode `values` as one batch and compare every record with pydantic; returns the valid count."""
     decoder = BatchDecoder(contract, topic)
     con = duckdb.connect()
@@ -209,7 +210,7 @@ def test_clean_usage_events_take_the_fast_path_and_match_pydantic() -> None:
 @pytest.mark.parametrize("min_chunk", [1, 64])
 def test_every_mutation_matches_pydantic(min_chunk: int, monkeypatch: pytest.MonkeyPatch) -> None:
     # With chunks halved down to single lines, every line polars can read meets the compiled check.
-    monkeypatch.setattr("ingest.landing.MIN_CHUNK", min_chunk)
+    monkeypatch.setattr("landing.decoder.MIN_CHUNK", min_chunk)
     values: list[bytes] = []
     for ev in usage_events()[:4]:
         for variant in _mutations(ev):
@@ -258,7 +259,7 @@ def gpu_events() -> list[dict[str, Any]]:
 
 
 def test_gpu_heartbeats_match_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("ingest.landing.MIN_CHUNK", 1)
+    monkeypatch.setattr("landing.decoder.MIN_CHUNK", 1)
     values: list[bytes] = []
     for ev in gpu_events():
         values.append(json.dumps(ev).encode())

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from tierwise.dbt_runner import DbtRunReport, NodeResult, dbt_run_dir, describe_counts, prune_run_dirs, read_run_results
-from tierwise.home import Home
-from tierwise.runner import _dbt_console, error_lines
+from core.home import Home
+from pipelines.dbt_cli import DbtRunReport, NodeResult, dbt_run_dir, describe_counts, prune_run_dirs, read_run_results
+from pipelines.run import _dbt_console, error_lines
 
 FIRST, LAST = date(2026, 11, 26), date(2026, 11, 28)
 
@@ -108,7 +108,7 @@ def test_step_errors_keep_dbt_lines_that_dagster_dbt_parsed() -> None:
 
 def test_run_folders_live_in_the_home_and_only_the_newest_are_kept(tmp_path: Path) -> None:
     home = Home(tmp_path)
-    assert dbt_run_dir(home, "0123abcd-4567-89ef-0123-456789abcdef") == tmp_path / "dbt" / "0123abcd"
+    assert dbt_run_dir(home.dbt, "0123abcd-4567-89ef-0123-456789abcdef") == tmp_path / "dbt" / "0123abcd"
     for i in range(5):
         d = home.dbt / f"run{i}"
         d.mkdir(parents=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from pipelines.definitions import defs
-from pipelines.settings import WAREHOUSE_POOL
+from pipelines.instance import WAREHOUSE_POOL
 
 
 def test_definitions_load_with_landing_dbt_jobs_and_sensors() -> None:

@@ -8,7 +8,7 @@ import pytest
 from kafka.errors import CorruptRecordError
 from kafka.record.default_records import DefaultRecordBatch, DefaultRecordBatchBuilder
 
-from ingest.fetch import RecordChunk, Records, read_batch
+from landing.record_batches import RecordChunk, Records, read_batch
 
 CODECS = {
     "none": 0,

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from schemas.generate import CONTRACTS, SCHEMA_DIR, drifted, render, write
+from schemas.jsonschema_files import CONTRACTS, SCHEMA_DIR, drifted, render, write
 
-FIX = "run `python -m schemas.generate` and commit schemas/jsonschema/"
+FIX = "run `python -m schemas.jsonschema_files` and commit schemas/jsonschema/"
 
 
 @pytest.mark.parametrize("name", sorted(CONTRACTS))

@@ -8,9 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-from ingest.fetch import Records
-from ingest.landing import GPU, USAGE, BatchDecoder, Contract, WarehouseWriter
-from ingest.warehouse import connect
+from landing.decoder import BatchDecoder
+from landing.record_batches import Records
+from landing.tables import GPU, USAGE, TableContract
+from landing.warehouse import connect
+from landing.writer import WarehouseWriter
 
 AT = datetime(2026, 3, 5, 12, 0)
 
@@ -31,7 +33,12 @@ def usage(event_id: str, when: str, tokens: int = 100) -> bytes:
 
 
 def land(
-    con: duckdb.DuckDBPyConnection, contract: Contract, topic: str, values: list[bytes], first_offset: int, at: datetime = AT
+    con: duckdb.DuckDBPyConnection,
+    contract: TableContract,
+    topic: str,
+    values: list[bytes],
+    first_offset: int,
+    at: datetime = AT,
 ) -> tuple[int, int, list[date]]:
     offsets = list(range(first_offset, first_offset + len(values)))
     records = Records([0] * len(values), offsets, [None] * len(values), values)

@@ -10,10 +10,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tierwise import prices
+from core.errors import TierwiseError
+from core.home import Home
+from landing import prices
 from tierwise.cli import main
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "litellm_prices_sample.json"
 

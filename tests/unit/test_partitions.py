@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
-from tierwise.dbt_runner import window_vars
-from tierwise.dirty_days import contiguous_ranges
-from tierwise.errors import TierwiseError
+from core.errors import TierwiseError
+from landing.dirty_days import contiguous_ranges
+from pipelines.dbt_cli import window_vars
+from pipelines.defs.dbt.planning import plan_dirty_ranges, range_tags
 
 
 def test_window_becomes_inclusive_start_exclusive_end_vars() -> None:

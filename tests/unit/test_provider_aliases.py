@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from ingest.adapters.generate import SEED_PATH, drifted, main, render, write
-from ingest.adapters.providers import PROVIDER_ALIASES, PROVIDER_TIERS, canonical_provider
+from schemas.provider_seed import SEED_PATH, drifted, main, render, write
+from schemas.providers import PROVIDER_ALIASES, PROVIDER_TIERS, canonical_provider
 
-FIX = "run `python -m ingest.adapters.generate` and commit dbt_project/seeds/provider_aliases.csv"
+FIX = "run `python -m schemas.provider_seed` and commit dbt_project/seeds/provider_aliases.csv"
 MODEL_PRICES = SEED_PATH.parent / "model_prices.csv"
 
 

@@ -10,12 +10,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from ingest.warehouse import connect, create_raw_tables, mark_dirty_days
-from pipelines.settings import REPO_DAGSTER_YAML
-from tierwise import prices
+from core.home import Home
+from landing import prices
+from landing.dirty_days import PRICES_SOURCE, repricing_days
+from landing.warehouse import connect, create_raw_tables, mark_dirty_days
+from pipelines.instance import REPO_DAGSTER_YAML
 from tierwise.cli import main
-from tierwise.dirty_days import PRICES_SOURCE, repricing_days
-from tierwise.home import Home
 
 AT = datetime(2026, 4, 1, 9, 30)
 GPT = {"gpt-5.4": {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": 4e-06, "output_cost_per_token": 2e-05}}
@@ -162,6 +162,11 @@ def test_cli_tells_the_homes_dagster_instance_and_the_sensor_requests_the_rebuil
             "dirty_days": ["2026-03-13", "2026-03-14"],
         }
         # The sensor as the daemon evaluates it: it reads the event log only, never the warehouse.
+        # A fresh instance has never built the seeds and staging views: those come first, cursor kept.
+        first = dirty_days_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+        assert [r.job_name for r in first.run_requests or []] == ["dbt_base_job"]
+        assert first.cursor is None
+        record_base_built(instance)
         result = dirty_days_sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
         tags = [
             (r.tags["dagster/asset_partition_range_start"], r.tags["dagster/asset_partition_range_end"])
@@ -169,6 +174,15 @@ def test_cli_tells_the_homes_dagster_instance_and_the_sensor_requests_the_rebuil
         ]
         assert tags == [("2026-03-13", "2026-03-14")]
         assert result.cursor == str(record.storage_id)
+
+
+def record_base_built(instance: dg.DagsterInstance) -> None:
+    """What a successful dbt_base_job leaves in the event log: each seed/staging asset at its code version."""
+    from pipelines.defs.dbt.assets import tierwise_dbt_base
+
+    for key in tierwise_dbt_base.keys:
+        version = tierwise_dbt_base.code_versions_by_key[key]
+        instance.report_runless_asset_event(dg.AssetMaterialization(key, tags={"dagster/code_version": str(version)}))
 
 
 def test_imported_prices_is_a_declared_upstream_of_the_price_catalog() -> None:

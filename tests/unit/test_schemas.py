@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from ingest.warehouse import GPU_COLUMNS, USAGE_COLUMNS
+from landing.warehouse import GPU_COLUMNS, USAGE_COLUMNS
 from schemas import ContractError, GpuUsage, Tier, UsageEvent, parse_gpu, parse_usage
 
 LANDING_COLUMNS = {"kafka_topic", "kafka_partition", "kafka_offset", "landed_at"}

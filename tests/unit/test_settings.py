@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from ingest.topics import default_partitions
-from pipelines.settings import Settings
+from core.errors import TierwiseError
+from core.home import Home
+from core.settings import Settings
+from streaming.topics import default_partitions
 from tierwise.cli import main
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
 
 
 def test_bad_partition_start_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -12,7 +12,6 @@ from typing import Any
 import orjson
 import pytest
 
-from ingest.adapters.providers import PROVIDER_ALIASES, PROVIDER_TIERS, canonical_provider
 from ingest.simulator import (
     BREAK_EVEN_TOKENS_PER_DAY,
     CATALOGUE,
@@ -23,6 +22,7 @@ from ingest.simulator import (
     write_jsonl,
 )
 from schemas import ContractError, is_content_key, parse_gpu, parse_usage
+from schemas.providers import PROVIDER_ALIASES, PROVIDER_TIERS, canonical_provider
 
 START = date(2026, 3, 2)  # a Monday
 PRICES = Path(__file__).resolve().parents[2] / "dbt_project" / "seeds" / "model_prices.csv"

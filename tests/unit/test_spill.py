@@ -10,9 +10,9 @@ from typing import BinaryIO
 
 import pytest
 
-from ingest.broker import free_port
 from ingest.emitter import TelemetryEmitter
 from ingest.spill import SpillStore
+from streaming.broker import free_port
 from tests.factories import gpu_event, usage_event, wait_for
 
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import click
 
-from pipelines.settings import Settings, use_home_for_dagster
+from core.settings import Settings
+from pipelines.instance import use_home_for_dagster
 
 
 @click.command()
@@ -19,11 +20,11 @@ from pipelines.settings import Settings, use_home_for_dagster
 @click.pass_context
 def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     """Broker up, topics, a month of simulated traffic, landing, dbt build, spend summary."""
-    from ingest.broker import LocalBroker
     from ingest.simulator import SimConfig, last_day
-    from ingest.topics import ensure_topics
+    from pipelines.run import run_pipeline
+    from streaming.broker import LocalBroker
+    from streaming.topics import ensure_topics
     from tierwise.commands.pipeline import echo_dbt_run, echo_landed
-    from tierwise.runner import run_pipeline
 
     settings = Settings.from_env()
     settings.home.ensure()

@@ -10,10 +10,10 @@ from typing import Any
 
 import click
 
-from ingest.broker import probe_timeout, resolve_bootstrap, wait_for_metadata
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
+from core.errors import TierwiseError
+from core.home import Home
+from streaming.broker import probe_timeout, resolve_bootstrap, wait_for_metadata
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 
 
 def _connect() -> tuple[Home, str]:
@@ -204,7 +204,7 @@ def simulate(
 ) -> None:
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
     from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
-    from ingest.topics import ensure_topics
+    from streaming.topics import ensure_topics
 
     cfg = SimConfig(
         days=days,

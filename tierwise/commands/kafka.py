@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import click
 
-from ingest.broker import LocalBroker, resolve_bootstrap
-from ingest.topics import ensure_topics
-from tierwise.home import Home
+from core.home import Home
+from streaming.broker import LocalBroker, resolve_bootstrap
+from streaming.topics import ensure_topics
 
 
 @click.group()
@@ -52,6 +52,6 @@ def topics(partitions: int | None) -> None:
 @kafka.command()
 def fetch() -> None:
     """Resolve the broker jars from Maven Central (once; later runs reuse them)."""
-    from ingest.broker import ensure_jars
+    from streaming.broker import ensure_jars
 
     click.echo(f"Kafka jars in {ensure_jars()}")

@@ -15,13 +15,14 @@ from typing import Any
 import click
 import duckdb
 
-from ingest.warehouse import connect
-from tierwise import focus, prices
-from tierwise.dirty_days import dirty_days_in
-from tierwise.errors import TierwiseError
-from tierwise.home import Home, warehouse_path
-from tierwise.repricing import announce_price_import
-from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
+from core.errors import TierwiseError
+from core.home import Home, warehouse_path
+from landing import prices
+from landing.dirty_days import dirty_days_in
+from landing.warehouse import connect
+from pipelines.defs.prices import announce_price_import
+from reports import focus
+from reports.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
 
 DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
 

@@ -6,10 +6,10 @@ import json
 
 import click
 
-from ingest.limits import DEFAULT_BATCH_SIZE
-from pipelines.settings import Settings
-from tierwise.dbt_runner import DbtRunReport
-from tierwise.runner import RunSummary
+from core.settings import Settings
+from landing.limits import DEFAULT_BATCH_SIZE
+from pipelines.dbt_cli import DbtRunReport
+from pipelines.run import RunSummary
 
 
 def echo_landed(summary: RunSummary, indent: str = "", dlq_words: str = "rejected") -> None:
@@ -34,7 +34,7 @@ def run(land_only: bool, verbose: bool) -> None:
 
     Each dbt run prints one line; its full log stays in $TIERWISE_HOME/dbt/<run id>/dbt.log.
     """
-    from tierwise.runner import run_pipeline
+    from pipelines.run import run_pipeline
 
     summary = run_pipeline(
         Settings.from_env(), build=not land_only, verbose=verbose, on_landed=echo_landed, on_dbt_run=echo_dbt_run
@@ -49,7 +49,7 @@ def run(land_only: bool, verbose: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def status(as_json: bool) -> None:
     """Per topic: landed rows, rejected rows, duplicates dropped, consumer lag, newest event time."""
-    from tierwise.status import collect_status
+    from reports.status import collect_status
 
     info = collect_status()
     if as_json:
@@ -72,12 +72,12 @@ def status(as_json: bool) -> None:
 @click.option("--batch-size", type=int, default=DEFAULT_BATCH_SIZE, show_default=True, help="Records per DuckDB transaction.")
 def land(topics: tuple[str, ...], batch_size: int) -> None:
     """Land pending events straight into the warehouse, without Dagster (what the landing assets run)."""
-    from ingest.broker import resolve_bootstrap
-    from ingest.lake import import_lake
-    from ingest.landing import TopicLander
-    from ingest.topics import GPU_TOPIC, USAGE_TOPIC
-    from ingest.warehouse import connect
-    from tierwise.warehouse_lock import open_with_retry
+    from core.warehouse_lock import open_with_retry
+    from landing.consumer import TopicLander
+    from landing.lake import import_lake
+    from landing.warehouse import connect
+    from streaming.broker import resolve_bootstrap
+    from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
     settings = Settings.from_env()
     settings.home.ensure()
@@ -111,8 +111,8 @@ def worker(topic: str, group: str, batch_size: int, idle_exit: float | None) -> 
 
     Workers never open DuckDB; `tierwise land` (or the landing asset) imports their files.
     """
-    from ingest.broker import resolve_bootstrap
-    from ingest.lake import LakeWorker
+    from landing.lake import LakeWorker
+    from streaming.broker import resolve_bootstrap
 
     settings = Settings.from_env()
     settings.home.ensure()

@@ -1,46 +1,84 @@
-"""The dbt marts as daily-partitioned Dagster assets; a backfill of any range is one dbt run."""
+"""The dbt project as two Dagster asset definitions.
+
+- ``tierwise_dbt_base``: seeds and staging views. Not partitioned: they hold no days, and rebuilding them
+  under every daily partition only cost time (and showed hundreds of "missing" partitions in the UI).
+- ``tierwise_dbt``: everything downstream (intermediate models and marts), daily-partitioned; a backfill
+  of any range is one dbt run.
+"""
 
 import json
-import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from landing.dirty_days import clear_dirty_days
+from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, warehouse_vars, window_vars
 from pipelines.defs.dbt.partitions import daily_partitions
-from pipelines.defs.dbt.project import tierwise_dbt_project
-from pipelines.defs.resources import WarehouseResource
-from pipelines.settings import WAREHOUSE_POOL, Settings
-from tierwise.dbt_runner import dbt_run_dir, prune_run_dirs, window_vars
-from tierwise.dirty_days import clear_dirty_days
+from pipelines.defs.dbt.planning import stale_base_keys
+from pipelines.defs.dbt.project import DBT_PROJECT
+from pipelines.defs.dbt.translator import BASE_SELECTION, TierwiseTranslator
+from pipelines.defs.resources import DbtRunsResource, WarehouseResource
+from pipelines.instance import WAREHOUSE_POOL
 
-DBT_PROJECT = tierwise_dbt_project()
 PARTITIONS = daily_partitions()
+TRANSLATOR = TierwiseTranslator()
+
+
+def _run_folder(context: dg.AssetExecutionContext, dbt_runs: DbtRunsResource) -> Path:
+    # The run's dbt.log and artifacts live in the tierwise home, in a folder named after the run id, so
+    # `tierwise run` can summarise the run and point at its full log (and runs from the UI leave theirs there too).
+    root = Path(dbt_runs.runs_dir)
+    prune_run_dirs(root)
+    return dbt_run_dir(root, context.run.run_id)
 
 
 @dbt_assets(
     manifest=DBT_PROJECT.manifest_path,
+    select=BASE_SELECTION,
+    pool=WAREHOUSE_POOL,
+    name="tierwise_dbt_base",
+    dagster_dbt_translator=TRANSLATOR,
+)
+def tierwise_dbt_base(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
+) -> Iterator[Any]:
+    target = _run_folder(context, dbt_runs)
+    context.log.info(f"dbt build of seeds and staging; dbt log: {target / 'dbt.log'}")
+    yield from dbt.cli(
+        ["build", "--vars", json.dumps(warehouse_vars(warehouse.path))], context=context, target_path=target
+    ).stream()
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path,
+    exclude=BASE_SELECTION,
     partitions_def=PARTITIONS,
     backfill_policy=dg.BackfillPolicy.single_run(),
     pool=WAREHOUSE_POOL,
     name="tierwise_dbt",
+    dagster_dbt_translator=TRANSLATOR,
 )
-def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
+def tierwise_dbt(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
+) -> Iterator[Any]:
+    stale = stale_base_keys(context.instance, tierwise_dbt_base)
+    if stale:
+        names = ", ".join(k.to_user_string() for k in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
+        raise dg.Failure(
+            f"seeds and staging views are not built or changed since their last build ({names}): "
+            "materialize dbt_base_job first (`tierwise run` does it on its own)"
+        )
     window = context.partition_time_window
-    dbt_vars = window_vars(window.start.date(), window.end.date())
+    dbt_vars = warehouse_vars(warehouse.path, window_vars(window.start.date(), window.end.date()))
     started = datetime.now(UTC).replace(tzinfo=None)
-    # The run's dbt.log and artifacts live in the tierwise home, in a folder named after the run id, so
-    # `tierwise run` can summarise the run and point at its full log (and runs from the UI leave theirs there too).
-    home = Settings.from_env().home
-    target = dbt_run_dir(home, context.run.run_id)
-    prune_run_dirs(home.dbt)
+    target = _run_folder(context, dbt_runs)
     context.log.info(
         f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive); dbt log: {target / 'dbt.log'}"
     )
-    # dbt's profile reads the warehouse path from the environment of the dbt process it starts.
-    os.environ["TIERWISE_WAREHOUSE"] = warehouse.path
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
@@ -48,6 +86,11 @@ def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     context.log.info(f"cleared {cleared} dirty day marks")
 
 
+dbt_base_job = dg.define_asset_job(
+    "dbt_base_job",
+    selection=dg.AssetSelection.assets(tierwise_dbt_base),
+    description="Load the seeds and (re)create the staging views: needed once, and after they change.",
+)
 dbt_job = dg.define_asset_job(
     "dbt_job",
     selection=dg.AssetSelection.assets(tierwise_dbt),

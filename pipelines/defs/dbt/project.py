@@ -1,4 +1,9 @@
-"""The dbt project as Dagster sees it, with the manifest prepared when it is missing or stale."""
+"""The dbt project as Dagster sees it.
+
+Importing this module runs nothing: under `dagster dev` DbtProject.prepare_if_dev() parses the project,
+and everywhere else (`tierwise run`, `tierwise ui`, the tests) `prepare_manifest()` is called explicitly
+before the definitions load, and parses only when target/manifest.json is missing or stale.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +11,9 @@ from pathlib import Path
 
 from dagster_dbt import DbtProject
 
-from pipelines.settings import Settings
-from tierwise.dbt_runner import project_dir, run_dbt
-from tierwise.errors import TierwiseError
+from core.errors import TierwiseError
+from core.settings import Settings, project_dir
+from pipelines.dbt_cli import run_dbt
 
 
 def _newest_source_mtime(project: Path) -> float:
@@ -36,6 +41,8 @@ def prepare_manifest(project: Path | None = None) -> Path:
     return manifest
 
 
-def tierwise_dbt_project() -> DbtProject:
-    prepare_manifest()
-    return DbtProject(project_dir=project_dir(), profiles_dir=project_dir())
+DBT_PROJECT = DbtProject(project_dir=project_dir(), profiles_dir=project_dir())
+DBT_PROJECT.prepare_if_dev()
+
+if __name__ == "__main__":  # `python -m pipelines.defs.dbt.project`: what CI and `make` run before loading Dagster
+    print(prepare_manifest())

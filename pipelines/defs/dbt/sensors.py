@@ -4,10 +4,12 @@ Landing and `tierwise prices import` write the full list of dirty days into thei
 metadata, so this sensor reads Dagster's event log only and never holds a lock on the warehouse.
 """
 
+import hashlib
+
 import dagster as dg
 
-from pipelines.defs.dbt.assets import PARTITIONS, dbt_job
-from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
+from pipelines.defs.dbt.assets import PARTITIONS, dbt_base_job, dbt_job, tierwise_dbt_base
+from pipelines.defs.dbt.planning import plan_dirty_ranges, range_tags, stale_base_keys
 from pipelines.defs.landing.assets import raw_gpu_usage, raw_usage_events
 from pipelines.defs.prices import IMPORTED_PRICES_KEY
 
@@ -17,11 +19,20 @@ WATCHED = [raw_usage_events.key, raw_gpu_usage.key, IMPORTED_PRICES_KEY]
 def dirty_day_requests(dirty: list[str], valid_keys: set[str], cursor_id: int) -> list[dg.RunRequest]:
     """One single-run request per contiguous range of dirty days inside the partition set."""
     ranges, _outside = plan_dirty_ranges(dirty, valid_keys)
-    return [dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", tags=range_tags(first, last)) for first, last in ranges]
+    return [
+        dg.RunRequest(run_key=f"dirty-{first}-{last}-{cursor_id}", job_name=dbt_job.name, tags=range_tags(first, last))
+        for first, last in ranges
+    ]
+
+
+def base_request(stale: list[dg.AssetKey]) -> dg.RunRequest:
+    """The seeds and staging build; its run key follows their code versions, so it is requested once per change."""
+    versions = ",".join(f"{k.to_user_string()}={tierwise_dbt_base.code_versions_by_key.get(k)}" for k in stale)
+    return dg.RunRequest(run_key=f"base-{hashlib.sha256(versions.encode()).hexdigest()[:16]}", job_name=dbt_base_job.name)
 
 
 @dg.sensor(
-    job=dbt_job,
+    jobs=[dbt_job, dbt_base_job],
     minimum_interval_seconds=30,
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests dbt runs for the day ranges landing (new or late events) or a price import marked dirty.",
@@ -43,6 +54,10 @@ def dirty_days_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | 
             dirty.update(mat.metadata["dirty_days"].value)  # type: ignore[arg-type]
     if newest == last_seen:
         return dg.SkipReason("no new landing or price import since the last check")
-    valid = set(PARTITIONS.get_partition_keys())
-    requests = dirty_day_requests(sorted(dirty), valid, newest)
+    requests = dirty_day_requests(sorted(dirty), set(PARTITIONS.get_partition_keys()), newest)
+    stale = stale_base_keys(context.instance, tierwise_dbt_base)
+    if requests and stale:
+        # The marts read the staging views: build those first and keep the cursor, so the day ranges are
+        # requested on a later tick, once the base run has succeeded (its run key stops a second request).
+        return dg.SensorResult(run_requests=[base_request(stale)], cursor=context.cursor)
     return dg.SensorResult(run_requests=requests, cursor=str(newest))

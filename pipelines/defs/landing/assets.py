@@ -1,14 +1,16 @@
 """Landing assets: drain llm.usage.v1 and llm.gpu.v1 into raw DuckDB tables, exactly once."""
 
+from pathlib import Path
+
 import dagster as dg
 
-from ingest.lake import import_lake
-from ingest.landing import TopicLander
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC
-from ingest.warehouse import RAW_SCHEMA
+from landing.consumer import TopicLander
+from landing.dirty_days import dirty_days_in
+from landing.lake import import_lake
+from landing.warehouse import RAW_SCHEMA
 from pipelines.defs.resources import KafkaResource, WarehouseResource
-from pipelines.settings import WAREHOUSE_POOL, Settings
-from tierwise.dirty_days import dirty_days_in
+from pipelines.instance import WAREHOUSE_POOL
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
 LANDING_GROUP = "landing"
 
@@ -20,7 +22,7 @@ def _land(
     bootstrap = kafka.bootstrap()
     with warehouse.writer() as con:
         # Files from scale-out workers (if any run) first, then whatever is still in Kafka.
-        imported = import_lake(con, Settings.from_env().home.lake, topic)
+        imported = import_lake(con, Path(warehouse.lake_dir), topic)
         lander = TopicLander(bootstrap, con, topic)
         result = lander.land(
             on_batch=lambda b: context.log.info(

@@ -2,13 +2,12 @@
 
 import dagster as dg
 
-from ingest.broker import resolve_bootstrap
-from ingest.lag import consumer_lag
-from ingest.landing import DEFAULT_CONSUMER
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC
+from core.errors import TierwiseError
+from landing.consumer import DEFAULT_CONSUMER
 from pipelines.defs.landing.assets import landing_job
-from pipelines.settings import Settings
-from tierwise.errors import TierwiseError
+from pipelines.defs.resources import KafkaResource
+from streaming.lag import consumer_lag
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
@@ -29,13 +28,11 @@ def landing_in_flight(instance: dg.DagsterInstance) -> bool:
     default_status=dg.DefaultSensorStatus.RUNNING,
     description="Requests a landing run when the usage or GPU topic has consumer lag.",
 )
-def kafka_lag_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+def kafka_lag_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SensorResult | dg.SkipReason:
     if landing_in_flight(context.instance):
         return dg.SkipReason("a landing run is already queued or running")
-    settings = Settings.from_env()
     try:
-        bootstrap = resolve_bootstrap(settings.home)
-        lag = consumer_lag(bootstrap, DEFAULT_CONSUMER, [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)])
+        lag = consumer_lag(kafka.bootstrap(), DEFAULT_CONSUMER, [kafka.topic(USAGE_TOPIC), kafka.topic(GPU_TOPIC)])
     except TierwiseError as exc:
         return dg.SkipReason(str(exc))
     total = sum(lag.values())

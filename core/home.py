@@ -6,9 +6,10 @@ never mix: each gets its own warehouse, Dagster instance, broker, spill files an
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from core import env
 
 
 @dataclass(frozen=True)
@@ -17,7 +18,7 @@ class Home:
 
     @classmethod
     def from_env(cls) -> Home:
-        return cls(Path(os.environ.get("TIERWISE_HOME", ".tierwise")).expanduser().resolve())
+        return cls(env.home_dir())
 
     @property
     def warehouse(self) -> Path:
@@ -57,7 +58,4 @@ class Home:
 
 def warehouse_path(home: Home | None = None) -> Path:
     """The DuckDB file: TIERWISE_WAREHOUSE when set, else the home's warehouse.duckdb."""
-    env = os.environ.get("TIERWISE_WAREHOUSE")
-    if env:
-        return Path(env).expanduser().resolve()
-    return (home or Home.from_env()).warehouse
+    return env.warehouse_override() or (home or Home.from_env()).warehouse

@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from pipelines.settings import Settings, use_home_for_dagster
-from tierwise.dbt_runner import DbtRunReport, dbt_run_dir, read_run_results
-from tierwise.errors import TierwiseError
+from core.errors import TierwiseError
+from core.settings import Settings
+from pipelines.dbt_cli import DbtRunReport, dbt_run_dir, read_run_results
+from pipelines.instance import use_home_for_dagster
 
 log = logging.getLogger(__name__)
 # Dagster's console logger prints every engine event; the CLI prints its own summary instead.
@@ -70,8 +71,12 @@ def run_pipeline(
     use_home_for_dagster(settings)
     import dagster as dg
 
+    from pipelines.defs.dbt.project import prepare_manifest
+
+    prepare_manifest()  # before the definitions load: they read the manifest
     from pipelines.definitions import build_definitions
-    from pipelines.defs.dbt.partitions import plan_dirty_ranges, range_tags
+    from pipelines.defs.dbt.assets import PARTITIONS, tierwise_dbt_base
+    from pipelines.defs.dbt.planning import plan_dirty_ranges, range_tags, stale_base_keys
 
     defs = build_definitions(settings)
     summary = RunSummary()
@@ -93,44 +98,67 @@ def run_pipeline(
             on_landed(summary)
         if not build:
             return summary
-        from pipelines.defs.dbt.assets import PARTITIONS
-
         ranges, summary.skipped_days = plan_dirty_ranges(dirty, set(PARTITIONS.get_partition_keys()))
         if summary.skipped_days:
             log.warning(
                 "days outside the partition set (TIERWISE_PARTITIONS_START) are not built: %s",
                 ", ".join(d.isoformat() for d in summary.skipped_days),
             )
+        if ranges and (stale_base_keys(instance, tierwise_dbt_base) or not _has_staging(settings)):
+            # Seeds and staging views first: missing, or changed since they were built.
+            _build(instance, defs.resolve_job_def("dbt_base_job"), None, None, {}, settings, verbose, summary, on_dbt_run)
         dbt_job = defs.resolve_job_def("dbt_job")
         for first, last in ranges:
-            # Chosen here so the run's dbt folder (named after the run id by the asset) is known up front.
-            run_id = str(uuid.uuid4())
-            target = dbt_run_dir(settings.home, run_id)
-            began = time.monotonic()
-            with _dbt_console(verbose):
-                result = dbt_job.execute_in_process(
-                    instance=instance,
-                    tags=range_tags(first, last),
-                    raise_on_error=False,
-                    run_config=QUIET,
-                    run_id=run_id,
-                )
-            report = DbtRunReport(
-                first=first,
-                last=last,
-                ok=result.success,
-                seconds=time.monotonic() - began,
-                log_path=target / "dbt.log",
-                nodes=read_run_results(target),
-                error="" if result.success else _first_error(result),
-            )
-            summary.dbt_runs.append(report)
-            if on_dbt_run is not None:
-                on_dbt_run(report)
-            if not result.success:
-                raise TierwiseError(report.failure_text())
+            _build(instance, dbt_job, first, last, range_tags(first, last), settings, verbose, summary, on_dbt_run)
             summary.built_ranges.append((first, last))
     return summary
+
+
+def _has_staging(settings: Settings) -> bool:
+    """Whether the warehouse has the staging views (a warehouse made anew under an old Dagster instance has not)."""
+    from core.warehouse_lock import read_only
+
+    if not settings.warehouse.exists():
+        return False
+    with read_only(settings.warehouse) as con:
+        found = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'stg_usage_events'").fetchone()
+    return bool(found and found[0])
+
+
+def _build(
+    instance: object,
+    job: object,
+    first: date | None,
+    last: date | None,
+    tags: dict[str, str],
+    settings: Settings,
+    verbose: bool,
+    summary: RunSummary,
+    on_dbt_run: Callable[[DbtRunReport], None] | None,
+) -> None:
+    """One dbt job run in this process, reported as it ends; a failure raises with dbt's own errors."""
+    # Chosen here so the run's dbt folder (named after the run id by the asset) is known up front.
+    run_id = str(uuid.uuid4())
+    target = dbt_run_dir(settings.home.dbt, run_id)
+    began = time.monotonic()
+    with _dbt_console(verbose):
+        result = job.execute_in_process(  # type: ignore[attr-defined]
+            instance=instance, tags=tags, raise_on_error=False, run_config=QUIET, run_id=run_id
+        )
+    report = DbtRunReport(
+        first=first,
+        last=last,
+        ok=result.success,
+        seconds=time.monotonic() - began,
+        log_path=target / "dbt.log",
+        nodes=read_run_results(target),
+        error="" if result.success else _first_error(result),
+    )
+    summary.dbt_runs.append(report)
+    if on_dbt_run is not None:
+        on_dbt_run(report)
+    if not result.success:
+        raise TierwiseError(report.failure_text())
 
 
 # dagster-dbt appends dbt's error-level log lines to its exception message after this line.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import TypeVar
 import duckdb
 from tenacity import retry, retry_if_exception, stop_after_delay, wait_exponential
 
-from tierwise.errors import TierwiseError
+from core import env
+from core.errors import TierwiseError
 
 T = TypeVar("T")
 
@@ -22,7 +22,7 @@ def _is_lock_error(exc: BaseException) -> bool:
 
 def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> T:
     """Call `opener` until DuckDB's file lock is free (a reader or writer elsewhere), then give up clearly."""
-    timeout_s = timeout_s if timeout_s is not None else float(os.environ.get("TIERWISE_LOCK_TIMEOUT", "60"))
+    timeout_s = timeout_s if timeout_s is not None else env.lock_timeout_s()
     wrapped = retry(
         retry=retry_if_exception(_is_lock_error),
         wait=wait_exponential(multiplier=0.05, max=2),

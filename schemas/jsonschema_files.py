@@ -1,4 +1,4 @@
-"""Write the JSON Schema of each contract into ``schemas/jsonschema/`` (``python -m schemas.generate``).
+"""Write the JSON Schema of each contract into ``schemas/jsonschema/`` (``python -m schemas.jsonschema_files``).
 
 The files are for producers that are not Python (and for review diffs); the pydantic models stay the
 source of truth, and a unit test fails when the files drift from them. Output is deterministic:
@@ -66,13 +66,13 @@ def write(directory: Path = SCHEMA_DIR) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m schemas.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m schemas.jsonschema_files", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the files differ from the models")
     args = parser.parse_args(argv)
     if args.check:
         stale = drifted()
         for name in stale:
-            print(f"stale: {SCHEMA_DIR / name} (run `python -m schemas.generate`)", file=sys.stderr)
+            print(f"stale: {SCHEMA_DIR / name} (run `python -m schemas.jsonschema_files`)", file=sys.stderr)
         return 1 if stale else 0
     for path in write():
         print(path)

@@ -6,13 +6,13 @@ from typing import Any
 
 import duckdb
 
-from ingest.landing import DEFAULT_CONSUMER
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC
-from ingest.warehouse import RAW_SCHEMA
-from pipelines.settings import Settings
-from tierwise.dirty_days import dirty_days_in, raw_tables_exist
-from tierwise.errors import TierwiseError
-from tierwise.warehouse_lock import read_only
+from core.errors import TierwiseError
+from core.settings import Settings
+from core.warehouse_lock import read_only
+from landing.consumer import DEFAULT_CONSUMER
+from landing.dirty_days import dirty_days_in, raw_tables_exist
+from landing.warehouse import RAW_SCHEMA
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
 TABLES = {USAGE_TOPIC: ("usage_events", "event_time"), GPU_TOPIC: ("gpu_usage", "interval_end")}
 
@@ -59,8 +59,8 @@ def collect_status(settings: Settings | None = None) -> dict[str, Any]:
                     out["topics"][topic] = topic_stats(con, topic, table, time_col)
                 out["dirty_days"] = [d.isoformat() for d in dirty_days_in(con)]
     try:
-        from ingest.broker import resolve_bootstrap
-        from ingest.lag import consumer_lag
+        from streaming.broker import resolve_bootstrap
+        from streaming.lag import consumer_lag
 
         bootstrap = resolve_bootstrap(settings.home)
         lag = consumer_lag(bootstrap, DEFAULT_CONSUMER, topics)

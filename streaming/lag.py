@@ -6,7 +6,7 @@ end offset minus that mirror (a missing mirror counts everything from the earlie
 
 from __future__ import annotations
 
-from tierwise.errors import TierwiseError
+from core.errors import TierwiseError
 
 
 def consumer_lag(bootstrap: str, group: str, topics: list[str], timeout_ms: int = 10_000) -> dict[str, int]:

@@ -29,7 +29,7 @@ PROVIDER_TIERS: dict[str, Tier] = {
 
 # Other spellings -> tierwise's: LiteLLM's custom_llm_provider, OTel gen_ai.provider.name / gen_ai.system.
 # dbt staging folds the same spellings through dbt_project/seeds/provider_aliases.csv, which is generated
-# from this map: after editing it, run `python -m ingest.adapters.generate` (a unit test catches drift).
+# from this map: after editing it, run `python -m schemas.provider_seed` (a unit test catches drift).
 PROVIDER_ALIASES: dict[str, str] = {
     "gemini": "google",
     "vertex_ai": "google",

@@ -20,8 +20,9 @@ from pathlib import Path
 
 import psutil
 
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
+from core import env
+from core.errors import TierwiseError
+from core.home import Home
 
 DIST_DIR = Path(__file__).resolve().parent / "kafka_dist"
 LOOPBACK = "127.0.0.1"
@@ -30,18 +31,17 @@ _NEEDS_JAVA = "the local Kafka broker needs Java 17+ (install a JDK, e.g. openjd
 
 
 def external_bootstrap() -> str | None:
-    value = os.environ.get(ENV_BOOTSTRAP, "").strip()
-    return value or None
+    return env.bootstrap_servers()
 
 
 def probe_timeout() -> float:
     """Seconds a command waits for a Kafka that should already run (TIERWISE_KAFKA_TIMEOUT, default 10)."""
-    return float(os.environ.get("TIERWISE_KAFKA_TIMEOUT", "10"))
+    return env.kafka_timeout_s()
 
 
 def jar_dir() -> Path:
     # Overridable so an installed copy (or CI) can share one cache of jars.
-    return Path(os.environ.get("TIERWISE_KAFKA_LIB", DIST_DIR / "target" / "lib"))
+    return env.kafka_lib() or DIST_DIR / "target" / "lib"
 
 
 def _require(tool: str, why: str) -> str:
@@ -53,9 +53,9 @@ def _require(tool: str, why: str) -> str:
 
 def java_binary() -> str:
     """The java to run: $JAVA_HOME/bin/java when there is one, else java on PATH."""
-    java_home = os.environ.get("JAVA_HOME")
-    if java_home and (Path(java_home) / "bin" / "java").exists():
-        return str(Path(java_home) / "bin" / "java")
+    java_home = env.java_home()
+    if java_home and (java_home / "bin" / "java").exists():
+        return str(java_home / "bin" / "java")
     return _require("java", _NEEDS_JAVA)
 
 
@@ -147,8 +147,8 @@ class LocalBroker:
     def __init__(self, home: Home, heap: str | None = None, data_dir: Path | None = None) -> None:
         self.home = home
         self.dir = home.kafka
-        self.heap = heap or os.environ.get("TIERWISE_KAFKA_HEAP", "512m")
-        self.data_dir = Path(data_dir or os.environ.get("TIERWISE_KAFKA_DATA", self.dir / "data"))
+        self.heap = heap or env.kafka_heap()
+        self.data_dir = Path(data_dir or env.kafka_data() or self.dir / "data")
 
     # files of this broker
     @property

@@ -31,8 +31,8 @@ from typing import Any
 
 import duckdb
 
-from tierwise.dirty_days import mark_repricing
-from tierwise.errors import TierwiseError
+from core.errors import TierwiseError
+from landing.dirty_days import mark_repricing
 
 TABLE = "raw.imported_prices"
 IMPORTED_MODES = frozenset({"chat", "completion", "responses"})
@@ -140,7 +140,7 @@ def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
     """One LiteLLM entry as a price, or the reason it is skipped."""
     # Imported here: the adapters package loads pydantic and the contracts, which every CLI command
     # would pay for at start-up (this module is imported by the CLI); after the first call it is a lookup.
-    from ingest.adapters.providers import canonical_provider
+    from schemas.providers import canonical_provider
 
     if key == SAMPLE_KEY:
         return "sample_spec"

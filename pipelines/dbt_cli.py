@@ -1,8 +1,8 @@
 """Run the tierwise dbt project against one warehouse file.
 
 The dbt executable is the one installed next to the running Python (the venv's), so the CLI, tests and
-Dagster all use the same dbt-core and dbt-duckdb. The profile reads the warehouse path from
-TIERWISE_WAREHOUSE, which this helper sets for the child process only.
+Dagster all use the same dbt-core and dbt-duckdb. The profile reads the warehouse path from the
+`warehouse` var, which every call passes.
 """
 
 from __future__ import annotations
@@ -18,15 +18,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tierwise.errors import TierwiseError
-from tierwise.home import Home
-
-# The repository's dbt project; TIERWISE_DBT_PROJECT_DIR points elsewhere (e.g. an installed copy).
-DBT_PROJECT_DIR = Path(__file__).resolve().parent.parent / "dbt_project"
-
-
-def project_dir() -> Path:
-    return Path(os.environ.get("TIERWISE_DBT_PROJECT_DIR", DBT_PROJECT_DIR)).resolve()
+from core.errors import TierwiseError
+from core.settings import project_dir
 
 
 def dbt_executable() -> Path:
@@ -45,6 +38,11 @@ def window_vars(start: date, end: date) -> dict[str, str]:
     if end <= start:
         raise TierwiseError(f"end date {end} must be after start date {start} (the end is exclusive)")
     return {"start_date": start.isoformat(), "end_date": end.isoformat()}
+
+
+def warehouse_vars(warehouse: Path | str, dbt_vars: Mapping[str, object] | None = None) -> dict[str, object]:
+    """dbt vars with the warehouse path, which the profile reads (profiles.yml), so no env var is set."""
+    return {**(dict(dbt_vars) if dbt_vars else {}), "warehouse": str(Path(warehouse).resolve())}
 
 
 @dataclass(frozen=True)
@@ -75,12 +73,10 @@ def run_dbt(
     """
     proj = project_dir()
     cmd = [str(dbt_executable()), *args, "--project-dir", str(proj), "--profiles-dir", str(proj)]
-    if dbt_vars:
-        cmd += ["--vars", json.dumps(dict(dbt_vars))]
+    cmd += ["--vars", json.dumps(warehouse_vars(warehouse, dbt_vars))]
     if target_path is not None:
         cmd += ["--target-path", str(target_path)]
     env = dict(os.environ)
-    env["TIERWISE_WAREHOUSE"] = str(Path(warehouse).resolve())
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     env.setdefault("DBT_USE_COLORS", "false")
     if log_path is not None:
@@ -101,13 +97,13 @@ FAILED_STATUSES = frozenset({"error", "fail", "runtime error"})
 KEEP_RUN_DIRS = 20  # each holds ~10 MB (dbt.log, manifest, compiled SQL); older ones are pruned
 
 
-def dbt_run_dir(home: Home, run_id: str) -> Path:
-    """The dbt target folder (artifacts and dbt.log) of the Dagster run `run_id`, under the home.
+def dbt_run_dir(runs_root: Path, run_id: str) -> Path:
+    """The dbt target folder (artifacts and dbt.log) of the Dagster run `run_id`, under the home's dbt/.
 
     The dbt asset and `tierwise run` both derive it from the run id, so the CLI can point at the log of
     the run it just started and the UI's runs leave their logs in the same place.
     """
-    return home.dbt / run_id[:8]
+    return runs_root / run_id[:8]
 
 
 def prune_run_dirs(root: Path, keep: int = KEEP_RUN_DIRS) -> int:
@@ -163,14 +159,18 @@ def node_label(unique_id: str) -> str:
 class DbtRunReport:
     """What one dbt build did, for a one-line progress message or a failure the user can act on."""
 
-    first: date
-    last: date
+    first: date | None  # None: the seeds and staging build, which covers no days
+    last: date | None
     ok: bool
     seconds: float
     log_path: Path
     nodes: list[NodeResult] | None = None  # None: dbt wrote no run_results.json
     error: str = ""  # Dagster's step error, for failures dbt's results do not explain
     max_failures: int = field(default=10, repr=False)
+
+    @property
+    def scope(self) -> str:
+        return f"{self.first}..{self.last}" if self.first else "seeds+staging"
 
     @property
     def failures(self) -> list[NodeResult]:
@@ -181,12 +181,12 @@ class DbtRunReport:
         done = describe_counts(self.nodes) if self.nodes else "no node results"
         verdict = "" if self.ok else "failed, "
         log = f" (log: {self.log_path})" if with_log else ""
-        return f"dbt build {self.first}..{self.last}: {verdict}{done} in {self.seconds:.1f}s{log}"
+        return f"dbt build {self.scope}: {verdict}{done} in {self.seconds:.1f}s{log}"
 
     def failure_text(self) -> str:
         """The failing nodes with dbt's error lines, else the step error, then where the full log is."""
         done = f"{describe_counts(self.nodes)} in " if self.nodes else ""
-        lines = [f"dbt build for {self.first}..{self.last} failed ({done}{self.seconds:.1f}s):"]
+        lines = [f"dbt build for {self.scope} failed ({done}{self.seconds:.1f}s):"]
         failures = self.failures
         for node in failures[: self.max_failures]:
             msg = [m.strip() for m in node.message.strip().splitlines() if m.strip()] or ["(no message)"]

@@ -15,8 +15,8 @@ from typing import Any
 
 import duckdb
 
-from tierwise.errors import TierwiseError
-from tierwise.warehouse_lock import read_only
+from core.errors import TierwiseError
+from core.warehouse_lock import read_only
 
 # --by key -> SQL expression over main.spend_daily
 GROUP_KEYS: dict[str, str] = {

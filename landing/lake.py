@@ -28,18 +28,14 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from ingest.fetch import Records
-from ingest.landing import (
-    BatchDecoder,
-    DeadLetterSender,
-    Rejected,
-    contract_for_topic,
-    insert_new_rows,
-    mirror_offsets,
-    record_batch,
-)
-from ingest.topics import dlq_for
-from ingest.warehouse import RAW_SCHEMA, transaction
+from landing.consumer import mirror_offsets
+from landing.dead_letters import DeadLetterSender
+from landing.decoder import BatchDecoder, RejectedRecord
+from landing.record_batches import Records
+from landing.tables import contract_for_topic
+from landing.warehouse import RAW_SCHEMA, transaction
+from landing.writer import insert_new_rows, record_batch
+from streaming.topics import dlq_for
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +184,7 @@ class LakeWorker:
         return self.stats
 
 
-def _rejects_table(rejected: list[Rejected]) -> pa.Table:
+def _rejects_table(rejected: list[RejectedRecord]) -> pa.Table:
     return pa.Table.from_pylist(
         [
             {

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta
 
 import duckdb
 
-from ingest.warehouse import RAW_SCHEMA, mark_dirty_days
+from landing.warehouse import RAW_SCHEMA, mark_dirty_days
 
 # The raw.dirty_days source of marks made by a price import (landing marks under its topic).
 PRICES_SOURCE = "prices"

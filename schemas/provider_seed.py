@@ -1,4 +1,4 @@
-"""Write ``dbt_project/seeds/provider_aliases.csv`` from the provider map (``python -m ingest.adapters.generate``).
+"""Write ``dbt_project/seeds/provider_aliases.csv`` from the provider map (``python -m schemas.provider_seed``).
 
 The adapters fold other tools' provider spellings (``gemini``, ``together_ai``...) into tierwise's with
 ``PROVIDER_ALIASES``; dbt staging folds the same spellings for events and prices that arrive another way
@@ -15,8 +15,8 @@ import io
 import sys
 from pathlib import Path
 
-from ingest.adapters.providers import PROVIDER_ALIASES
-from tierwise.dbt_runner import DBT_PROJECT_DIR
+from core.settings import DBT_PROJECT_DIR
+from schemas.providers import PROVIDER_ALIASES
 
 SEED_PATH = DBT_PROJECT_DIR / "seeds" / "provider_aliases.csv"
 HEADER = ("alias", "canonical")
@@ -45,12 +45,12 @@ def write(path: Path = SEED_PATH) -> Path:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m ingest.adapters.generate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m schemas.provider_seed", description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the seed differs from PROVIDER_ALIASES")
     args = parser.parse_args(argv)
     if args.check:
         if drifted():
-            print(f"stale: {SEED_PATH} (run `python -m ingest.adapters.generate`)", file=sys.stderr)
+            print(f"stale: {SEED_PATH} (run `python -m schemas.provider_seed`)", file=sys.stderr)
             return 1
         return 0
     print(write())

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import contextlib
-import os
 
-from tierwise.errors import TierwiseError
+from core import env
+from core.errors import TierwiseError
 
 USAGE_TOPIC = "llm.usage.v1"
 GPU_TOPIC = "llm.gpu.v1"
@@ -20,14 +20,7 @@ ALL_TOPICS = (USAGE_TOPIC, GPU_TOPIC, dlq_for(USAGE_TOPIC), dlq_for(GPU_TOPIC))
 
 
 def default_partitions() -> int:
-    raw = os.environ.get("TIERWISE_PARTITIONS", "6")
-    try:
-        value = int(raw)
-    except ValueError:
-        raise TierwiseError(f"TIERWISE_PARTITIONS must be a whole number, got {raw!r}") from None
-    if value < 1:
-        raise TierwiseError(f"TIERWISE_PARTITIONS must be at least 1, got {value}")
-    return value
+    return env.partitions()
 
 
 def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:

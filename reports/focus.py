@@ -13,9 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from tierwise.errors import TierwiseError
-from tierwise.spend import day_range, require_table
-from tierwise.warehouse_lock import read_only
+from core.errors import TierwiseError
+from core.warehouse_lock import read_only
+from reports.spend import day_range, require_table
 
 MART = "focus_cost_and_usage"
 

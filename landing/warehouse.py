@@ -7,13 +7,14 @@ Timestamps are UTC, stored as ``TIMESTAMP`` (naive), and daily partitions are UT
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
+
+from core import env
 
 RAW_SCHEMA = "raw"
 
@@ -152,7 +153,7 @@ def mark_dirty_days(
 
 # DuckDB checkpoints (rewrites the WAL into the file) once the WAL passes 16 MB by default, which
 # for landing means every second batch and most of its write time. A larger WAL is replayed on open.
-CHECKPOINT_THRESHOLD = os.environ.get("TIERWISE_CHECKPOINT_THRESHOLD", "256MB")
+# TIERWISE_CHECKPOINT_THRESHOLD (default 256MB) sets it.
 
 
 def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
@@ -160,7 +161,7 @@ def connect(path: Path, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     if read_only:
         return duckdb.connect(str(path), read_only=True)
     path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), config={"checkpoint_threshold": CHECKPOINT_THRESHOLD})
+    con = duckdb.connect(str(path), config={"checkpoint_threshold": env.checkpoint_threshold()})
     create_raw_tables(con)
     return con
 

@@ -1,0 +1,204 @@
+"""Kafka record batch -> rows of a raw table plus the rejected records, checked column by column.
+
+The batch is parsed and checked with polars (``landing.columnar``); only the records that check cannot
+vouch for are validated one by one by pydantic, which decides and explains.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import duckdb
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from core import env
+from landing.columnar import StructureError, fast_path_shape, parse_chunk
+from landing.record_batches import Records
+from landing.tables import TableContract
+from schemas import ContractError, scrub_raw
+
+# Below this many lines a chunk polars cannot read goes to pydantic instead of being halved again.
+MIN_CHUNK = 64
+
+
+@dataclass
+class RejectedRecord:
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    error_class: str
+    reason: str
+
+
+def _classify(exc: Exception) -> str:
+    if isinstance(exc, ContractError):
+        return "invalid_json" if exc.field == "<json>" else "contract_violation"
+    return type(exc).__name__
+
+
+@dataclass
+class Decoded:
+    """A decoded batch: its valid rows (mapping fields still as key and value lists) and its rejects."""
+
+    frame: pl.DataFrame
+    projection: str  # SQL over `frame` giving exactly the raw table's columns and types
+    count: int
+    rejected: list[RejectedRecord]
+    content_dropped: int
+
+    @contextmanager
+    def registered(self, con: duckdb.DuckDBPyConnection) -> Iterator[str]:
+        """The rows as a SQL relation of `con`, for as long as the block runs."""
+        con.register("tw_batch", self.frame)
+        try:
+            yield f"(SELECT {self.projection} FROM tw_batch)"
+        finally:
+            con.unregister("tw_batch")
+
+
+class BatchDecoder:
+    """Turns a batch of Kafka records into rows of the contract's table plus the rejected records.
+
+    The batch is parsed and checked column by column (``landing.columnar``); only the records that
+    check cannot vouch for are validated one by one by pydantic, which decides and explains.
+    """
+
+    def __init__(self, contract: TableContract, topic: str, max_event_bytes: int | None = None) -> None:
+        self.contract = contract
+        self.topic = topic
+        # An event is a few hundred bytes; anything past the limit is a bug or content that slipped through.
+        self.max_event_bytes = max_event_bytes or env.max_event_bytes()
+        self.slow_rows = 0  # rows validated by pydantic, for benchmarks and tests
+
+    def decode(self, records: Records, landed_at: datetime) -> Decoded:
+        values = records.values
+        raw = pa.array(values, pa.binary())
+        sizes = pc.binary_length(raw)
+        rejected: dict[int, RejectedRecord] = {}
+        slow: list[int] = []
+        unfit = pc.fill_null(pc.or_(pc.equal(sizes, 0), pc.greater(sizes, self.max_event_bytes)), True)
+        if pc.any(unfit).as_py():
+            for i in pc.indices_nonzero(unfit).to_pylist():
+                where = (records.partitions[i], records.offsets[i], records.keys[i])
+                if not values[i]:
+                    rejected[i] = RejectedRecord(*where, values[i], "empty", "empty message")
+                else:
+                    rejected[i] = RejectedRecord(
+                        *where,
+                        scrub_raw(values[i]),
+                        "oversized",
+                        f"message of {len(values[i])} bytes exceeds the {self.max_event_bytes}-byte limit",
+                    )
+            raw = pc.if_else(unfit, pa.scalar(None, pa.binary()), raw)
+        try:
+            text = raw.cast(pa.string())
+        except pa.ArrowInvalid:  # some value is not UTF-8: pydantic names the problem
+            keep = [v if i not in rejected and _is_utf8(v) else None for i, v in enumerate(values)]
+            slow = [i for i, v in enumerate(keep) if v is None and i not in rejected]
+            text = pa.array(keep, pa.binary()).cast(pa.string())
+        lines = pl.Series("value", text)
+        eligible = fast_path_shape(lines)
+        slow.extend((~eligible & lines.is_not_null()).arg_true().to_list())
+        check = self.contract.check
+        kafka = pl.DataFrame(
+            {
+                "i": pl.int_range(len(values), dtype=pl.Int32, eager=True),
+                "kafka_partition": pl.Series(records.partitions, dtype=pl.Int32),
+                "kafka_offset": pl.Series(records.offsets, dtype=pl.Int64),
+            }
+        )
+        checked: list[pl.DataFrame] = []
+        chunks = [eligible.arg_true()]
+        while chunks:
+            idx = chunks.pop()
+            try:
+                parsed = parse_chunk(check, lines.gather(idx))
+            except StructureError:
+                # A bad line (not JSON, a wrong type) spoils its whole chunk: halve until it is isolated.
+                if len(idx) <= MIN_CHUNK:
+                    slow.extend(idx.to_list())
+                else:
+                    chunks += [idx[: len(idx) // 2], idx[len(idx) // 2 :]]
+                continue
+            checked.append(check.apply(pl.concat([parsed, kafka[idx]], how="horizontal"), self.topic, landed_at))
+        frame = pl.concat(checked) if checked else None
+        if frame is not None:
+            slow.extend(frame.filter(~pl.col("ok"))["i"].to_list())
+            frame = frame.filter(pl.col("ok")).drop("i", "ok")
+        content_dropped = 0
+        if slow:
+            self.slow_rows += len(slow)
+            one_by_one, content_dropped = self._validate_one_by_one(records, sorted(slow), rejected, landed_at)
+            frame = one_by_one if frame is None else pl.concat([frame, one_by_one], how="diagonal_relaxed")
+        if frame is None:
+            frame = self._frame({c: [] for c in check.outputs})
+        return Decoded(
+            frame, check.projection, len(values) - len(rejected), [rejected[i] for i in sorted(rejected)], content_dropped
+        )
+
+    def decode_arrow(self, records: Records, landed_at: datetime) -> tuple[pa.Table, list[RejectedRecord], int]:
+        """Decode into an Arrow table of the raw table's columns (for Parquet files)."""
+        decoded = self.decode(records, landed_at)
+        con = duckdb.connect()
+        try:
+            with decoded.registered(con) as rows:
+                table = con.sql(f"SELECT * FROM {rows}").to_arrow_table()
+        finally:
+            con.close()
+        return table.cast(self.contract.arrow_schema), decoded.rejected, decoded.content_dropped
+
+    def _frame(self, cols: dict[str, list[Any]]) -> pl.DataFrame:
+        return pl.DataFrame(cols, schema_overrides={"kafka_partition": pl.Int32, "kafka_offset": pl.Int64}, strict=False)
+
+    def _validate_one_by_one(
+        self, records: Records, indexes: list[int], rejected: dict[int, RejectedRecord], landed_at: datetime
+    ) -> tuple[pl.DataFrame, int]:
+        outputs = self.contract.check.outputs
+        cols: dict[str, list[Any]] = {c: [] for c in outputs}
+        payload = [c for c in outputs if c in self.contract.payload_columns]
+        maps = [c.removesuffix("__keys") for c in outputs if c.endswith("__keys")]
+        parse = self.contract.parse
+        dropped = 0
+        for i in indexes:
+            value = records.values[i]
+            try:
+                event = parse(value)  # type: ignore[arg-type]
+                row = event.to_row()
+            except (ContractError, ValueError, TypeError) as exc:
+                rejected[i] = RejectedRecord(
+                    records.partitions[i],
+                    records.offsets[i],
+                    records.keys[i],
+                    scrub_raw(value or b""),
+                    _classify(exc),
+                    str(exc),
+                )
+                continue
+            dropped += event.content_fields_dropped
+            for c in payload:
+                cols[c].append(row[c])
+            for m in maps:
+                cols[f"{m}__keys"].append(list(row[m]) if row[m] else [])
+                cols[f"{m}__values"].append(list(row[m].values()) if row[m] else [])
+            cols["kafka_partition"].append(records.partitions[i])
+            cols["kafka_offset"].append(records.offsets[i])
+            cols["kafka_topic"].append(self.topic)
+            cols["landed_at"].append(landed_at)
+        return self._frame(cols), dropped
+
+
+def _is_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
