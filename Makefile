@@ -9,7 +9,7 @@ export TIERWISE_HOME ?= $(CURDIR)/.tierwise
 
 help:
 	@echo "make demo   - install, start the local Kafka broker, simulate a month of LLM traffic, land it, build the marts, print spend"
-	@echo "make test   - install and run the whole test suite (integration tests start their own broker)"
+	@echo "make test   - install, lint (ruff, format, import layers), then the whole test suite (integration tests start their own broker)"
 	@echo "make ui     - the Dagster UI on http://127.0.0.1:3000 for this TIERWISE_HOME"
 	@echo "make down   - stop the local broker of this TIERWISE_HOME"
 
@@ -35,7 +35,7 @@ jars: install
 demo: jars
 	$(BIN)/tierwise demo
 
-test: jars
+test: jars lint
 	$(BIN)/pytest
 
 test-fast: install
@@ -43,6 +43,8 @@ test-fast: install
 
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ui: install
 	$(BIN)/tierwise ui

@@ -53,7 +53,7 @@ class Record:
 
 
 @dataclass
-class Rejection:
+class LineRejection:
     file: str
     line: int
     reason: str
@@ -67,9 +67,9 @@ class ReplaySummary:
     invalid: int = 0
     dead_lettered: int = 0
     files: int = 0
-    rejections: list[Rejection] = field(default_factory=list)
+    rejections: list[LineRejection] = field(default_factory=list)
 
-    def note(self, rejection: Rejection, keep: int) -> None:
+    def note(self, rejection: LineRejection, keep: int) -> None:
         self.invalid += 1
         if len(self.rejections) < keep:
             self.rejections.append(rejection)
@@ -226,7 +226,7 @@ def validate(record: Record) -> tuple[Any, bool]:
     return parse_event(obj), is_gpu_heartbeat(obj)
 
 
-class DeadLetters:
+class FileDeadLetters:
     """Sends rejected records to the dead-letter topics with the reason in Connect headers."""
 
     def __init__(self, bootstrap: str, usage_dlq: str, gpu_dlq: str) -> None:
@@ -260,7 +260,7 @@ class DeadLetters:
 def replay_files(
     paths: list[Path],
     emit: Callable[[Any], bool],
-    dead_letters: DeadLetters | None = None,
+    dead_letters: FileDeadLetters | None = None,
     *,
     fmt: str = "auto",
     keep_reasons: int = 20,
@@ -278,7 +278,7 @@ def replay_files(
                 try:
                     event, gpu = validate(record)
                 except Exception as exc:
-                    summary.note(Rejection(str(path), record.line, _reason(exc)), keep_reasons)
+                    summary.note(LineRejection(str(path), record.line, _reason(exc)), keep_reasons)
                     if dead_letters is not None:
                         dead_letters.send(record, exc, is_gpu_heartbeat(record.obj), path.name)
                         summary.dead_lettered += 1

@@ -4,7 +4,7 @@ Kafka's "store offsets outside Kafka" pattern: the next offset of every partitio
 ``raw.kafka_offsets`` in the same DuckDB transaction as the rows read up to it, and each run seeks
 to those offsets. A crash anywhere before the commit loses the whole batch's transaction and the
 next run re-reads it; a crash after it finds the new offsets. Rows are also unique by
-``(event_date, event_id)`` (a producer resend lands once; duplicates are counted per batch).
+``event_id`` (a producer resend lands once; duplicates are counted per batch).
 
 Speed (docs/landing.md): record batches are read whole (``landing.record_batches``), validated column by
 column (``landing.decoder``), and committed (``landing.writer``) on a worker thread while the next batch is fetched.

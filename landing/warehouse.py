@@ -74,7 +74,7 @@ GPU_COLUMNS: dict[str, str] = {
 }
 
 TABLES: dict[str, str] = {
-    # Unique by (event_date, event_id), enforced by landing's anti-join rather than an index: an ART
+    # Unique by event_id, enforced by landing's anti-join (landing/writer.py) rather than an index: an ART
     # index over every id would have to stay in memory and slows each insert (docs/landing.md).
     "usage_events": ",\n  ".join(f"{c} {t}" for c, t in USAGE_COLUMNS.items()),
     "gpu_usage": ",\n  ".join(f"{c} {t}" for c, t in GPU_COLUMNS.items()),
@@ -107,12 +107,13 @@ TABLES: dict[str, str] = {
   content_fields_dropped BIGINT NOT NULL,
   landed_at TIMESTAMP NOT NULL""",
     # Days whose events arrived after their day was last built: downstream re-materializes them.
+    # `source` is who marked the day: a landed topic, or `prices` for a price import.
     "dirty_days": """
-  topic VARCHAR NOT NULL,
+  source VARCHAR NOT NULL,
   event_date DATE NOT NULL,
   last_marked_at TIMESTAMP NOT NULL,
   rows_since BIGINT NOT NULL,
-  PRIMARY KEY (topic, event_date)""",
+  PRIMARY KEY (source, event_date)""",
 }
 
 
@@ -120,14 +121,14 @@ def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for name, body in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  {body}\n)")
-    # Warehouses made before marks kept their newest time.
-    old = con.execute(
-        "SELECT 1 FROM duckdb_columns() WHERE schema_name = ? AND table_name = 'dirty_days' "
-        "AND column_name = 'first_marked_at'",
-        [RAW_SCHEMA],
-    ).fetchall()
-    if old:
-        con.execute(f"ALTER TABLE {RAW_SCHEMA}.dirty_days RENAME COLUMN first_marked_at TO last_marked_at")
+    # Warehouses made before marks kept their newest time, and before a mark's maker was called its source.
+    for old, new in (("first_marked_at", "last_marked_at"), ("topic", "source")):
+        found = con.execute(
+            "SELECT 1 FROM duckdb_columns() WHERE schema_name = ? AND table_name = 'dirty_days' AND column_name = ?",
+            [RAW_SCHEMA, old],
+        ).fetchall()
+        if found:
+            con.execute(f"ALTER TABLE {RAW_SCHEMA}.dirty_days RENAME COLUMN {old} TO {new}")
 
 
 def mark_dirty_days(
@@ -143,7 +144,7 @@ def mark_dirty_days(
     rows = con.execute(
         f"""INSERT INTO {RAW_SCHEMA}.dirty_days AS d
         SELECT ?, m.event_date, ?, m.n_rows FROM ({days_sql}) AS m(event_date, n_rows)
-        ON CONFLICT (topic, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since,
+        ON CONFLICT (source, event_date) DO UPDATE SET rows_since = d.rows_since + excluded.rows_since,
             last_marked_at = greatest(d.last_marked_at, excluded.last_marked_at)
         RETURNING event_date""",
         [source, at, *params],

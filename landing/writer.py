@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import duckdb
 
 from landing.decoder import Decoded
 from landing.tables import TableContract, contract_for_topic
 from landing.warehouse import RAW_SCHEMA, mark_dirty_days, transaction
+
+# How far (in days) from a batch's own days landing looks for an earlier copy of the same event_id.
+# Resends (spill replay, `tierwise replay`, producer retries, adapters that stamp the emit time) move
+# an event's time by seconds to hours; a copy further away lands again and dbt's unique test on
+# event_id fails the build, so it is seen rather than silently counted twice (docs/landing.md).
+DEDUPE_WINDOW_DAYS = 1
 
 
 @dataclass
@@ -37,31 +43,38 @@ class LandingResult:
 def insert_new_rows(
     con: duckdb.DuckDBPyConnection, source: str, target: str, topic: str, at: datetime
 ) -> tuple[int, list[date]]:
-    """Add the rows of `source` whose key `target` lacks, and mark their days for rebuilding.
+    """Add the rows of `source` whose event_id `target` lacks, and mark their days for rebuilding.
 
-    Runs inside the caller's transaction. Rows are unique by (event_date, event_id): the first
-    occurrence (lowest partition, offset) wins inside `source`; a row already in `target` wins over
-    any newcomer. Keyed by day as well because a resend carries the same event time, and the day lets
-    DuckDB skip every row group of other days instead of comparing with every id ever landed.
-    Returns the number of rows added and the UTC days they touch (late days included; an interval
-    marks every day it spans).
+    Runs inside the caller's transaction. An event is its event_id (the key the dbt tests check too):
+    the first occurrence (lowest partition, offset) wins inside `source`, and a row already in
+    `target` wins over any newcomer. The probe of `target` looks only at the days the batch touches
+    and DEDUPE_WINDOW_DAYS either side, so DuckDB skips the row groups of every other day instead of
+    comparing with every id ever landed; a resend whose event time moved (across midnight, say) is
+    still found. Returns the number of rows added and the UTC days they touch (late days included; an
+    interval marks every day it spans).
     """
     contract = contract_for_topic(topic)
-    ((rows, distinct),) = con.execute(f"SELECT count(*), count(DISTINCT (event_date, event_id)) FROM {source}").fetchall()
+    ((rows, distinct, first, last),) = con.execute(
+        f"SELECT count(*), count(DISTINCT event_id), min(event_date), max(event_date) FROM {source}"
+    ).fetchall()
+    if not rows:
+        return 0, []
     if rows != distinct:  # the window is only paid for when a batch repeats itself
         source = (
             f"(SELECT * FROM {source} QUALIFY row_number() OVER "
-            "(PARTITION BY event_date, event_id ORDER BY kafka_partition, kafka_offset) = 1)"
+            "(PARTITION BY event_id ORDER BY kafka_partition, kafka_offset) = 1)"
         )
-    # Keys the target already holds, found by probing the target with the batch (the small side is
-    # hashed, and the batch's key range prunes the target's row groups); usually none.
+    # Ids the target already holds, found by probing the target with the batch (the small side is
+    # hashed, and the day range prunes the target's row groups); usually none.
     ((seen,),) = con.execute(
         f"""CREATE OR REPLACE TEMP TABLE tw_seen AS
-        SELECT DISTINCT t.event_date, t.event_id FROM {target} t
-        SEMI JOIN {source} b ON b.event_date = t.event_date AND b.event_id = t.event_id"""
+        SELECT DISTINCT t.event_id FROM {target} t
+        SEMI JOIN {source} b ON b.event_id = t.event_id
+        WHERE t.event_date BETWEEN ? AND ?""",
+        [first - timedelta(days=DEDUPE_WINDOW_DAYS), last + timedelta(days=DEDUPE_WINDOW_DAYS)],
     ).fetchall()
     if seen:
-        source = f"(SELECT b.* FROM {source} b ANTI JOIN tw_seen s USING (event_date, event_id))"
+        source = f"(SELECT b.* FROM {source} b ANTI JOIN tw_seen s USING (event_id))"
     ((added,),) = con.execute(f"INSERT INTO {target} BY NAME SELECT * FROM {source}").fetchall()
     if not added:
         return 0, []

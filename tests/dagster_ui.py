@@ -39,6 +39,8 @@ ASSET_NODES = "{ assetNodes { assetKey { path } opNames isPartitioned } }"
 LAUNCH_BACKFILL = """mutation Launch($params: LaunchBackfillParams!) {
   launchPartitionBackfill(backfillParams: $params) {
     __typename ... on LaunchBackfillSuccess { backfillId } ... on Error { message } } }"""
+LAUNCH_RUN = """mutation LaunchRun($params: ExecutionParams!) { launchRun(executionParams: $params) {
+  __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }"""
 BACKFILL_STATUS = """query Backfill($id: String!) { partitionBackfillOrError(backfillId: $id) {
   __typename ... on PartitionBackfill { status error { message } } ... on Error { message } } }"""
 RUNS = """query Runs($filter: RunsFilter) { runsOrError(filter: $filter) {
@@ -191,6 +193,14 @@ class DagsterUI:
             self.fail(f"launchPartitionBackfill returned {result}")
         return str(result["backfillId"])
 
+    def launch_job(self, job_name: str) -> str:
+        """The job's "Launch run" button, with no config; returns the run id."""
+        selector = {"repositoryLocationName": LOCATION, "repositoryName": REPOSITORY, "jobName": job_name}
+        result = self.graphql(LAUNCH_RUN, {"params": {"selector": selector, "runConfigData": {}}})["launchRun"]
+        if result["__typename"] != "LaunchRunSuccess":
+            self.fail(f"launchRun {job_name} returned {result}")
+        return str(result["run"]["runId"])
+
     def wait_for_backfill(self, backfill_id: str, timeout_s: float = 600) -> str:
         def finished() -> str | None:
             backfill = self.graphql(BACKFILL_STATUS, {"id": backfill_id})["partitionBackfillOrError"]
@@ -209,6 +219,18 @@ class DagsterUI:
         if result["__typename"] != "Runs":
             self.fail(f"runsOrError returned {result}")
         return [{**r, "tags": {t["key"]: t["value"] for t in r["tags"]}} for r in result["results"]]
+
+    def wait_for_run(self, run_id: str, what: str, timeout_s: float = 600) -> str:
+        """The run's final status, once it has one."""
+
+        def finished() -> str | None:
+            result = self.graphql(RUNS, {"filter": {"runIds": [run_id]}})["runsOrError"]
+            if result["__typename"] != "Runs":
+                self.fail(f"runsOrError returned {result}")
+            status = [r["status"] for r in result["results"]]
+            return status[0] if status and status[0] in FINISHED_RUN else None
+
+        return self.wait(what, finished, timeout_s)
 
     def wait_for_runs(self, tags: dict[str, str], what: str, timeout_s: float = 600) -> list[dict[str, Any]]:
         """The runs carrying `tags`, once there is at least one and all of them have finished."""

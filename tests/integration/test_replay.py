@@ -15,7 +15,7 @@ import pytest
 from core.home import Home
 from ingest.adapters import events_from_otlp_json
 from ingest.emitter import TelemetryEmitter
-from ingest.replay import DeadLetters, replay_files
+from ingest.replay import FileDeadLetters, replay_files
 from ingest.simulator import SimConfig, Simulator
 from schemas import UsageEvent, parse_gpu, parse_usage
 from streaming.broker import free_port
@@ -29,7 +29,7 @@ OTLP = Path(__file__).resolve().parents[1] / "fixtures" / "payloads" / "otlp_gen
 
 def replay(paths: list[Path], bootstrap: str, topics: dict[str, str], spill: Path) -> Any:
     emitter = TelemetryEmitter(bootstrap, topics["usage"], topics["gpu"], spill)
-    dead = DeadLetters(bootstrap, topics["usage_dlq"], topics["gpu_dlq"])
+    dead = FileDeadLetters(bootstrap, topics["usage_dlq"], topics["gpu_dlq"])
     try:
         summary = replay_files(paths, emitter.emit, dead, progress=False)
     finally:

@@ -60,10 +60,18 @@ def test_first_copy_wins_in_a_batch_and_the_table_wins_over_later_batches(tmp_pa
     assert marks == [(date(2026, 3, 1), 2), (date(2026, 3, 2), 1)]
 
 
-def test_an_id_reused_on_another_day_is_another_event(tmp_path: Path) -> None:
+def test_a_resend_whose_time_moved_across_midnight_lands_once(tmp_path: Path) -> None:
+    # The key is event_id alone: a copy stamped a few minutes later, past midnight, is the same event.
     con = connect(tmp_path / "w.duckdb")
-    land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-01T10:00:00Z")], 0)
-    assert land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-02T10:00:00Z")], 1) == (1, 0, [date(2026, 3, 2)])
+    land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-01T23:58:00Z")], 0)
+    assert land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-02T00:03:00Z")], 1) == (0, 1, [])
+    # ... and inside one batch too, whichever day each copy carries.
+    assert land(con, USAGE, "llm.usage.v1", [usage("b", "2026-03-04T23:59:00Z"), usage("b", "2026-03-05T00:01:00Z")], 2) == (
+        1,
+        1,
+        [date(2026, 3, 4)],
+    )
+    assert con.execute("SELECT count(*), count(DISTINCT event_id) FROM raw.usage_events").fetchall() == [(2, 2)]
 
 
 def test_a_gpu_interval_marks_every_day_it_spans(tmp_path: Path) -> None:
@@ -104,3 +112,4 @@ def test_a_warehouse_from_before_the_rename_is_migrated(tmp_path: Path) -> None:
     con = connect(path)
     land(con, USAGE, "llm.usage.v1", [usage("a", "2026-03-01T10:00:00Z")], 0)
     assert con.execute("SELECT last_marked_at, rows_since FROM raw.dirty_days").fetchall() == [(AT, 2)]
+    assert con.execute("SELECT source FROM raw.dirty_days").fetchall() == [("llm.usage.v1",)]

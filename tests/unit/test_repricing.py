@@ -41,7 +41,7 @@ def land(con: duckdb.DuckDBPyConnection, *event_days: str) -> None:
 
 
 def marks(con: duckdb.DuckDBPyConnection) -> list[tuple[str, date, datetime, int]]:
-    return con.execute("select * from raw.dirty_days order by topic, event_date").fetchall()
+    return con.execute("select * from raw.dirty_days order by source, event_date").fetchall()
 
 
 # --- which days ----------------------------------------------------------------------------------

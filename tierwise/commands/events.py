@@ -117,7 +117,7 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
 def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int, no_progress: bool) -> None:
     """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
     from ingest.emitter import TelemetryEmitter
-    from ingest.replay import DeadLetters, replay_files, require_files
+    from ingest.replay import FileDeadLetters, replay_files, require_files
 
     paths = list(files)
     require_files(paths)  # before waiting for Kafka
@@ -126,7 +126,7 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
     emitter = TelemetryEmitter(
         bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill, queue_size=10_000, block_when_full=True
     )
-    dead = None if no_dlq else DeadLetters(bootstrap, dlq_for(topic), dlq_for(gpu_topic))
+    dead = None if no_dlq else FileDeadLetters(bootstrap, dlq_for(topic), dlq_for(gpu_topic))
     try:
         summary = replay_files(
             paths, emitter.emit, dead, fmt=fmt, keep_reasons=show, progress=not no_progress and sys.stderr.isatty()

@@ -46,6 +46,8 @@ def _run_folder(context: dg.AssetExecutionContext, dbt_runs: DbtRunsResource) ->
 def tierwise_dbt_base(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
 ) -> Iterator[Any]:
+    with warehouse.writer():
+        pass  # opening as a writer creates the raw tables the staging views read, on a warehouse nothing landed in yet
     target = _run_folder(context, dbt_runs)
     context.log.info(f"dbt build of seeds and staging; dbt log: {target / 'dbt.log'}")
     yield from dbt.cli(

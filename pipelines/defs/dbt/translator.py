@@ -8,7 +8,7 @@ from typing import Any
 from dagster_dbt import DagsterDbtTranslator
 
 # Seeds and staging views: not partitioned, built once and again only when they change.
-BASE_SELECTION = "resource_type:seed path:models/staging"
+BASE_SELECTION = "resource_type:seed tierwise.staging"
 # Marts that answer "should we switch tiers" rather than "what did we spend".
 PROJECTION_FOLDERS = ("projections", "decisions")
 
