@@ -21,9 +21,13 @@ def _env_reads(tree: ast.AST) -> list[int]:
                 lines.append(node.lineno)
             if f.attr == "get" and isinstance(f.value, ast.Attribute) and f.value.attr == "environ":
                 lines.append(node.lineno)
-        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
-            if isinstance(node.value, ast.Attribute) and node.value.attr == "environ":
-                lines.append(node.lineno)
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.ctx, ast.Load)
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "environ"
+        ):
+            lines.append(node.lineno)
         if isinstance(node, ast.Compare) and any(
             isinstance(c, ast.Attribute) and c.attr == "environ" for c in node.comparators
         ):
@@ -41,7 +45,10 @@ def test_only_core_reads_environment_variables() -> None:
 
 
 def test_the_checker_sees_each_way_of_reading() -> None:
-    code = "import os\na = os.environ.get('X')\nb = os.getenv('Y')\nc = os.environ['Z']\nd = 'W' in os.environ\nos.environ['V'] = '1'\n"
+    code = (
+        "import os\na = os.environ.get('X')\nb = os.getenv('Y')\nc = os.environ['Z']\n"
+        "d = 'W' in os.environ\nos.environ['V'] = '1'\n"
+    )
     assert _env_reads(ast.parse(code)) == [2, 3, 4, 5]
 
 
