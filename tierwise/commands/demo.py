@@ -66,7 +66,10 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
 @click.option("--port", type=int, default=3000, show_default=True)
 def ui(port: int) -> None:
     """The Dagster UI and daemon (sensors) for this TIERWISE_HOME."""
+    from pipelines.defs.dbt.project import prepare_manifest
+
     dagster_home = use_home_for_dagster(Settings.from_env())
+    prepare_manifest()  # the definitions read dbt's manifest as they load
     cmd = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
         "dev",
