@@ -33,6 +33,7 @@ import duckdb
 
 from core.errors import TierwiseError
 from landing.dirty_days import mark_repricing
+from landing.warehouse import create_raw_tables
 
 TABLE = "raw.imported_prices"
 IMPORTED_MODES = frozenset({"chat", "completion", "responses"})
@@ -52,26 +53,6 @@ PRICE_FIELDS: dict[str, str] = {
     "output_cost_per_token_batches": "batch_output_cost_per_token",
 }
 REQUIRED_FIELDS = ("input_cost_per_token", "output_cost_per_token")
-
-DDL = f"""
-CREATE TABLE IF NOT EXISTS {TABLE} (
-  provider VARCHAR NOT NULL,
-  model VARCHAR NOT NULL,
-  valid_from TIMESTAMP NOT NULL,
-  valid_to TIMESTAMP,
-  input_cost_per_token DECIMAL(38, 12) NOT NULL,
-  cache_read_cost_per_token DECIMAL(38, 12),
-  cache_creation_cost_per_token DECIMAL(38, 12),
-  output_cost_per_token DECIMAL(38, 12) NOT NULL,
-  reasoning_cost_per_token DECIMAL(38, 12),
-  batch_input_cost_per_token DECIMAL(38, 12),
-  batch_output_cost_per_token DECIMAL(38, 12),
-  source_key VARCHAR NOT NULL,
-  litellm_mode VARCHAR NOT NULL,
-  source_file VARCHAR,
-  imported_at TIMESTAMP NOT NULL,
-  PRIMARY KEY (provider, model, valid_from)
-)"""
 
 
 class BadPrice(ValueError):
@@ -217,8 +198,7 @@ def load_litellm_file(path: Path) -> ParseResult:
 
 
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("CREATE SCHEMA IF NOT EXISTS raw")
-    con.execute(DDL)
+    create_raw_tables(con)  # the raw tables include imported_prices (landing/warehouse.py)
 
 
 @dataclass(frozen=True)

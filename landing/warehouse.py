@@ -106,6 +106,25 @@ TABLES: dict[str, str] = {
   rejected_rows BIGINT NOT NULL,
   content_fields_dropped BIGINT NOT NULL,
   landed_at TIMESTAMP NOT NULL""",
+    # Token prices imported by `tierwise prices import` (landing/prices.py). Created with the other raw
+    # tables so the staging view of the price catalog always reads it, before any import too.
+    "imported_prices": """
+  provider VARCHAR NOT NULL,
+  model VARCHAR NOT NULL,
+  valid_from TIMESTAMP NOT NULL,
+  valid_to TIMESTAMP,
+  input_cost_per_token DECIMAL(38, 12) NOT NULL,
+  cache_read_cost_per_token DECIMAL(38, 12),
+  cache_creation_cost_per_token DECIMAL(38, 12),
+  output_cost_per_token DECIMAL(38, 12) NOT NULL,
+  reasoning_cost_per_token DECIMAL(38, 12),
+  batch_input_cost_per_token DECIMAL(38, 12),
+  batch_output_cost_per_token DECIMAL(38, 12),
+  source_key VARCHAR NOT NULL,
+  litellm_mode VARCHAR NOT NULL,
+  source_file VARCHAR,
+  imported_at TIMESTAMP NOT NULL,
+  PRIMARY KEY (provider, model, valid_from)""",
     # Days whose events arrived after their day was last built: downstream re-materializes them.
     # `source` is who marked the day: a landed topic, or `prices` for a price import.
     "dirty_days": """
