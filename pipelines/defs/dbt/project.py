@@ -7,6 +7,9 @@ before the definitions load, and parses only when target/manifest.json is missin
 
 from __future__ import annotations
 
+import fcntl
+import os
+import tempfile
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -29,15 +32,33 @@ def _newest_source_mtime(project: Path) -> float:
     return newest
 
 
+def _fresh(manifest: Path, project: Path) -> bool:
+    return manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project)
+
+
 def prepare_manifest(project: Path | None = None) -> Path:
-    """Run `dbt parse` when target/manifest.json is missing or older than the project files."""
+    """Run `dbt parse` when target/manifest.json is missing or older than the project files.
+
+    Several processes may ask at once (a test session beside `tierwise run`, two code servers): one
+    parses under a file lock, into a folder of its own, and moves the manifest into place whole, so no
+    reader ever sees half a file.
+    """
     project = project or project_dir()
-    manifest = project / "target" / "manifest.json"
-    if manifest.exists() and manifest.stat().st_mtime >= _newest_source_mtime(project):
+    target = project / "target"
+    manifest = target / "manifest.json"
+    if _fresh(manifest, project):
         return manifest
-    result = run_dbt(["parse", "--quiet"], Settings.from_env().warehouse, check=False)
-    if not result.ok or not manifest.exists():
-        raise TierwiseError(f"`dbt parse` failed in {project}:\n{result.output[-2000:]}")
+    target.mkdir(parents=True, exist_ok=True)
+    with open(target / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if _fresh(manifest, project):  # another process parsed while we waited
+            return manifest
+        with tempfile.TemporaryDirectory(dir=target, prefix=".parse-") as scratch:
+            result = run_dbt(["parse", "--quiet"], Settings.from_env().warehouse, check=False, target_path=Path(scratch))
+            parsed = Path(scratch) / "manifest.json"
+            if not result.ok or not parsed.exists():
+                raise TierwiseError(f"`dbt parse` failed in {project}:\n{result.output[-2000:]}")
+            os.replace(parsed, manifest)
     return manifest
 
 
