@@ -213,118 +213,120 @@ def query(warehouse: Path, sql: str, params: list[Any] | None = None) -> list[tu
 # --- the main scenario: one April day of every kind of usage, built once ---------------------------------
 
 
+# The world the spend marts are built from: one row per raw request (closed and hosted-open API requests,
+# LiteLLM-spelled aliases, DeepSeek's mid-month price cut, self-hosted requests) and per GPU interval.
+D = DAY.isoformat()
+
+
+@dataclass(frozen=True)
+class Req:
+    event_id: str
+    when: str  # HH:MM:SS on DAY, or a whole timestamp
+    tier: str
+    provider: str
+    model: str
+    workload: str
+    team: str | None
+    input_tokens: int
+    output_tokens: int
+    cached: int = 0
+    cache_creation: int = 0
+    reasoning: int = 0
+    batch: bool = False
+    status: str = "ok"
+    deployment: str | None = None
+
+
+@dataclass(frozen=True)
+class Gpu:
+    event_id: str
+    start: str
+    end: str
+    deployment: str
+    gpu_type: str
+    gpu_count: int
+    engine: str
+    model: str
+    hourly_price: str | None = None
+
+
+# A data table, one row a line: the formatter leaves it as written.
+# fmt: off
+REQUESTS = [
+    Req("c1-cached", "08:00:00", "closed_api", "anthropic", "claude-sonnet-4-6", "support", "cx", 120_000, 4_000, cached=80_000, cache_creation=10_000),
+    Req("c2-reasoning", "08:05:00", "closed_api", "openai", "gpt-5.4", "agent", "platform", 2_000, 9_000, reasoning=8_000),
+    Req("c3-batch", "08:10:00", "closed_api", "openai", "gpt-5.4", "agent", "platform", 1_000_000, 200_000, batch=True),
+    Req("c4-error", "08:15:00", "closed_api", "openai", "gpt-5.4", "agent", "platform", 5_000, 0, status="error"),
+    Req("c5-hosted", "08:20:00", "hosted_open_api", "groq", "llama-4-maverick", "search", "search", 400_000, 100_000),
+    Req("c6-hosted-batch", "08:25:00", "hosted_open_api", "together", "llama-4-scout", "etl", "data", 100_000, 100_000, batch=True),
+    Req("c7-unpriced", "08:30:00", "closed_api", "openai", "gpt-9-preview", "agent", "platform", 50_000, 1_000),
+    Req("c8-cache-fallback", "08:35:00", "closed_api", "openai", "gpt-5.4", "agent", "platform", 10_000, 0, cached=4_000, cache_creation=1_000),
+    Req("a2-gemini-alias", "12:00:01", "closed_api", "gemini", "gemini-3.1-pro", "adapters", "integrations", 10_000, 2_000, cached=4_000, reasoning=1_500),
+    Req("a4-together-alias", "12:00:01", "hosted_open_api", " Together_AI ", "llama-4-maverick", "adapters", "integrations", 20_000, 4_000),
+    Req("a5-fireworks", "12:00:02", "hosted_open_api", "fireworks", "qwen3.5-72b", "adapters", "integrations", 30_000, 1_000, cached=10_000),
+    Req("a6-fireworks-alias", "12:00:02", "hosted_open_api", "fireworks_ai", "qwen3.5-72b", "adapters", "integrations", 30_000, 1_000, cached=10_000),
+    Req("ds-before", "2025-09-28 23:59:59", "closed_api", "deepseek", "deepseek-v3.2", "ds", "research", 1_000_000, 1_000_000),
+    Req("ds-after", "2025-09-29 00:00:00", "closed_api", "deepseek", "deepseek-v3.2", "ds", "research", 1_000_000, 1_000_000),
+    Req("s1", "09:10:00", "self_hosted", "vllm", "llama-4-scout", "rag", "search", 2_500, 500, deployment="scout-prod"),
+    Req("s2", "09:40:00", "self_hosted", "vllm", "llama-4-scout", "chat", "cx", 800, 200, deployment="scout-prod"),
+    Req("s3", "11:05:00", "self_hosted", "vllm", "llama-4-scout", "rag", "search", 400, 100, deployment="scout-prod"),
+    Req("s4", "09:30:00", "self_hosted", "sglang", "qwen3.5-72b", "etl", "data", 90, 10, deployment="qwen-batch"),
+    Req("s5-no-capacity", "09:15:00", "self_hosted", "vllm", "llama-4-scout", "rag", "search", 40, 10, deployment="ghost"),
+]
+# self-hosted: scout-prod 2 x H100 09:00-11:30 at the seed price; qwen-batch 1 x L40S 09:00-10:00 at its own
+GPU_INTERVALS = [
+    Gpu("g1", "09:00:00", "11:30:00", "scout-prod", "H100-80GB", 2, engine="vllm", model="llama-4-scout"),
+    Gpu("g2", "09:00:00", "10:00:00", "qwen-batch", "L40S", 1, engine="sglang", model="qwen3.5-72b", hourly_price="1.20"),
+]
+# fmt: on
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     work = tmp_path_factory.mktemp("dbt-spend")
     warehouse = work / "warehouse.duckdb"
     con = connect(warehouse)
-    d = DAY.isoformat()
-    # closed and hosted-open API requests
-    add_event(
-        con,
-        "c1-cached",
-        f"{d} 08:00:00",
-        "closed_api",
-        "anthropic",
-        "claude-sonnet-4-6",
-        "support",
-        "cx",
-        input_tokens=120_000,
-        cached=80_000,
-        cache_creation=10_000,
-        output_tokens=4_000,
-    )
-    add_event(
-        con,
-        "c2-reasoning",
-        f"{d} 08:05:00",
-        "closed_api",
-        "openai",
-        "gpt-5.4",
-        "agent",
-        "platform",
-        input_tokens=2_000,
-        output_tokens=9_000,
-        reasoning=8_000,
-    )
-    add_event(
-        con,
-        "c3-batch",
-        f"{d} 08:10:00",
-        "closed_api",
-        "openai",
-        "gpt-5.4",
-        "agent",
-        "platform",
-        input_tokens=1_000_000,
-        output_tokens=200_000,
-        batch=True,
-    )
-    add_event(
-        con,
-        "c4-error",
-        f"{d} 08:15:00",
-        "closed_api",
-        "openai",
-        "gpt-5.4",
-        "agent",
-        "platform",
-        input_tokens=5_000,
-        output_tokens=0,
-        status="error",
-    )
-    add_event(
-        con,
-        "c5-hosted",
-        f"{d} 08:20:00",
-        "hosted_open_api",
-        "groq",
-        "llama-4-maverick",
-        "search",
-        "search",
-        input_tokens=400_000,
-        output_tokens=100_000,
-    )
-    add_event(
-        con,
-        "c6-hosted-batch",
-        f"{d} 08:25:00",
-        "hosted_open_api",
-        "together",
-        "llama-4-scout",
-        "etl",
-        "data",
-        input_tokens=100_000,
-        output_tokens=100_000,
-        batch=True,
-    )
-    add_event(
-        con,
-        "c7-unpriced",
-        f"{d} 08:30:00",
-        "closed_api",
-        "openai",
-        "gpt-9-preview",
-        "agent",
-        "platform",
-        input_tokens=50_000,
-        output_tokens=1_000,
-    )
-    add_event(
-        con,
-        "c8-cache-fallback",
-        f"{d} 08:35:00",
-        "closed_api",
-        "openai",
-        "gpt-5.4",
-        "agent",
-        "platform",
-        input_tokens=10_000,
-        cached=4_000,
-        cache_creation=1_000,
-        output_tokens=0,
-    )
-    # Built by the adapters, which write tierwise's provider ids (google, together)...
+    for r in REQUESTS:
+        add_event(
+            con,
+            r.event_id,
+            r.when if len(r.when) > 8 else f"{D} {r.when}",
+            r.tier,
+            r.provider,
+            r.model,
+            r.workload,
+            r.team,
+            input_tokens=r.input_tokens,
+            output_tokens=r.output_tokens,
+            cached=r.cached,
+            cache_creation=r.cache_creation,
+            reasoning=r.reasoning,
+            batch=r.batch,
+            status=r.status,
+            deployment=r.deployment,
+        )
+    # The same usage as built by the adapters, which write tierwise's provider ids (google, together).
+    for event in adapter_events():
+        add_built(con, event)
+    for g in GPU_INTERVALS:
+        add_gpu(
+            con,
+            g.event_id,
+            f"{D} {g.start}",
+            f"{D} {g.end}",
+            g.deployment,
+            g.gpu_type,
+            g.gpu_count,
+            engine=g.engine,
+            model=g.model,
+            hourly_price=g.hourly_price,
+        )
+    con.close()  # dbt needs the file lock
+    build(warehouse, work)
+    yield Built(warehouse)
+
+
+def adapter_events() -> list[UsageEvent]:
     noon = datetime(DAY.year, DAY.month, DAY.day, 12, tzinfo=UTC)
     gemini_usage = {
         "promptTokenCount": 10_000,
@@ -352,166 +354,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     )
     assert (gemini.provider, gemini.tier.value) == ("google", "closed_api")
     assert (together.provider, together.tier.value) == ("together", "hosted_open_api")
-    add_built(con, gemini)
-    add_built(con, together)
-    # ...and the same usage written by another producer in LiteLLM's spellings, kept raw at landing
-    common: dict[str, Any] = {"workload": "adapters", "team": "integrations"}
-    add_event(
-        con,
-        "a2-gemini-alias",
-        f"{d} 12:00:01",
-        "closed_api",
-        "gemini",
-        "gemini-3.1-pro",
-        **common,
-        input_tokens=10_000,
-        cached=4_000,
-        output_tokens=2_000,
-        reasoning=1_500,
-    )
-    add_event(
-        con,
-        "a4-together-alias",
-        f"{d} 12:00:01",
-        "hosted_open_api",
-        " Together_AI ",
-        "llama-4-maverick",
-        **common,
-        input_tokens=20_000,
-        output_tokens=4_000,
-    )
-    # Fireworks as the simulator spells it, and as LiteLLM does
-    add_event(
-        con,
-        "a5-fireworks",
-        f"{d} 12:00:02",
-        "hosted_open_api",
-        "fireworks",
-        "qwen3.5-72b",
-        **common,
-        input_tokens=30_000,
-        cached=10_000,
-        output_tokens=1_000,
-    )
-    add_event(
-        con,
-        "a6-fireworks-alias",
-        f"{d} 12:00:02",
-        "hosted_open_api",
-        "fireworks_ai",
-        "qwen3.5-72b",
-        **common,
-        input_tokens=30_000,
-        cached=10_000,
-        output_tokens=1_000,
-    )
-    # DeepSeek's seeded price cut at 2025-09-29 00:00 UTC, mid-month
-    add_event(
-        con,
-        "ds-before",
-        "2025-09-28 23:59:59",
-        "closed_api",
-        "deepseek",
-        "deepseek-v3.2",
-        "ds",
-        "research",
-        input_tokens=1_000_000,
-        output_tokens=1_000_000,
-    )
-    add_event(
-        con,
-        "ds-after",
-        "2025-09-29 00:00:00",
-        "closed_api",
-        "deepseek",
-        "deepseek-v3.2",
-        "ds",
-        "research",
-        input_tokens=1_000_000,
-        output_tokens=1_000_000,
-    )
-    # self-hosted: scout-prod 2 x H100 09:00-11:30 at the seed price; qwen-batch 1 x L40S 09:00-10:00 at its own
-    add_gpu(con, "g1", f"{d} 09:00:00", f"{d} 11:30:00", "scout-prod", "H100-80GB", 2, engine="vllm", model="llama-4-scout")
-    add_gpu(
-        con,
-        "g2",
-        f"{d} 09:00:00",
-        f"{d} 10:00:00",
-        "qwen-batch",
-        "L40S",
-        1,
-        engine="sglang",
-        model="qwen3.5-72b",
-        hourly_price="1.20",
-    )
-    add_event(
-        con,
-        "s1",
-        f"{d} 09:10:00",
-        "self_hosted",
-        "vllm",
-        "llama-4-scout",
-        "rag",
-        "search",
-        input_tokens=2_500,
-        output_tokens=500,
-        deployment="scout-prod",
-    )
-    add_event(
-        con,
-        "s2",
-        f"{d} 09:40:00",
-        "self_hosted",
-        "vllm",
-        "llama-4-scout",
-        "chat",
-        "cx",
-        input_tokens=800,
-        output_tokens=200,
-        deployment="scout-prod",
-    )
-    add_event(
-        con,
-        "s3",
-        f"{d} 11:05:00",
-        "self_hosted",
-        "vllm",
-        "llama-4-scout",
-        "rag",
-        "search",
-        input_tokens=400,
-        output_tokens=100,
-        deployment="scout-prod",
-    )
-    add_event(
-        con,
-        "s4",
-        f"{d} 09:30:00",
-        "self_hosted",
-        "sglang",
-        "qwen3.5-72b",
-        "etl",
-        "data",
-        input_tokens=90,
-        output_tokens=10,
-        deployment="qwen-batch",
-    )
-    add_event(
-        con,
-        "s5-no-capacity",
-        f"{d} 09:15:00",
-        "self_hosted",
-        "vllm",
-        "llama-4-scout",
-        "rag",
-        "search",
-        input_tokens=40,
-        output_tokens=10,
-        deployment="ghost",
-    )
-    con.close()  # dbt needs the file lock
-    build(warehouse, work)
-    yield Built(warehouse)
+    return [gemini, together]
 
 
 # Token-priced requests, by hand: exclusive token types x the rates of docs/costs.md.
