@@ -16,11 +16,11 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from landing.dirty_days import clear_dirty_days
-from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, warehouse_vars, window_vars
+from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, run_dbt, warehouse_vars, window_vars
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.planning import stale_base_keys
 from pipelines.defs.dbt.project import DBT_PROJECT
-from pipelines.defs.dbt.translator import BASE_SELECTION, TierwiseTranslator
+from pipelines.defs.dbt.translator import BASE_SELECTION, STAGING_TESTS, TierwiseTranslator
 from pipelines.defs.resources import DbtRunsResource, WarehouseResource
 from pipelines.instance import WAREHOUSE_POOL
 
@@ -81,6 +81,13 @@ def tierwise_dbt(
     context.log.info(
         f"dbt build for {dbt_vars['start_date']} .. {dbt_vars['end_date']} (end exclusive); dbt log: {target / 'dbt.log'}"
     )
+    # The staging views are built once, but their data tests check the raw rows, which change with every
+    # landing: run them first, so a bad row stops the build before any mart reads it.
+    tested = run_dbt(
+        ["test", "--select", STAGING_TESTS], Path(warehouse.path), target_path=target, log_path=target, check=False
+    )
+    if not tested.ok:
+        raise dg.Failure(f"a data test of the staging views failed; no mart was built (dbt log: {target / 'dbt.log'})")
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:

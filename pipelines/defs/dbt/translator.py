@@ -9,6 +9,8 @@ from dagster_dbt import DagsterDbtTranslator
 
 # Seeds and staging views: not partitioned, built once and again only when they change.
 BASE_SELECTION = "resource_type:seed tierwise.staging"
+# The data tests of the staging views: they check landed rows, so every marts build runs them first.
+STAGING_TESTS = "tierwise.staging,resource_type:test"
 # Marts that answer "should we switch tiers" rather than "what did we spend".
 PROJECTION_FOLDERS = ("projections", "decisions")
 
