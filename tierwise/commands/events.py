@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -11,7 +13,7 @@ from typing import Any
 import click
 
 from ingest.broker import probe_timeout, resolve_bootstrap, wait_for_metadata
-from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
+from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for, missing_topics
 from tierwise.errors import TierwiseError
 from tierwise.home import Home
 
@@ -82,20 +84,30 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
     except ContractError as exc:
         raise TierwiseError(f"invalid event: {exc}") from None
     home, bootstrap = _connect()
+    target = gpu_topic if is_gpu_heartbeat(event) else topic
+    missing = missing_topics(bootstrap, (target,))
+    if not os.environ.get("TIERWISE_DEBUG"):
+        # The outcome is reported below in one line; the emitter's own warnings would say it twice.
+        logging.getLogger("tierwise.emitter").setLevel(logging.ERROR)
     emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
     emitter.emit(model)
     emitter.close(timeout=probe_timeout())
     stats = emitter.stats()
-    target = gpu_topic if is_gpu_heartbeat(event) else topic
-    if stats.sent + stats.replayed >= 1:
-        click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
-    elif stats.dropped:
-        raise TierwiseError(f"event {model.event_id} could not be sent nor spilled to {emitter.spill_dir}")
-    else:
-        click.echo(
-            f"Kafka at {bootstrap} did not acknowledge in time; {model.event_id} is kept in "
-            f"{emitter.spill_dir} and goes out with the next emit"
+    if stats.dropped:
+        raise TierwiseError(f"event {model.event_id} could not be sent nor parked in {emitter.spill_dir}")
+    if stats.spill_bytes:  # the new event is the newest: anything left in the spill includes it
+        if missing:
+            cause = f"topic {target} does not exist at {bootstrap} (create it with `tierwise kafka topics`)"
+        else:
+            cause = f"Kafka at {bootstrap} did not take it within {probe_timeout():.0f}s ({emitter.last_error or 'no ack'})"
+        raise TierwiseError(
+            f"event {model.event_id} not delivered: {cause}; it is parked in {emitter.spill_dir} "
+            "and goes out first with the next `tierwise emit`"
         )
+    earlier = stats.sent + stats.replayed - 1
+    click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
+    if earlier > 0:
+        click.echo(f"delivered {earlier} parked event(s) first, from {emitter.spill_dir}")
 
 
 @click.command()
