@@ -22,6 +22,7 @@ from tierwise.errors import TierwiseError
 from tierwise.home import Home, warehouse_path
 from tierwise.repricing import announce_price_import
 from tierwise.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
+from tierwise.warehouse_lock import open_with_retry
 
 DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
 
@@ -138,9 +139,9 @@ def import_litellm(file: Path, effective_from: str) -> None:
     result = prices.load_litellm_file(file)
     path = warehouse_path()
     try:
-        con = connect(path)
+        con = open_with_retry(lambda: connect(path))  # a build or a reader may hold the file for a while
     except duckdb.IOException as exc:
-        raise TierwiseError(f"cannot open {path} for writing (a pipeline run may hold it): {exc}") from exc
+        raise TierwiseError(f"cannot open {path} for writing: {exc}") from exc
     try:
         written = prices.write_imported_prices(con, result, day, str(file))
         pending = dirty_days_in(con)
