@@ -126,7 +126,8 @@ def import_group() -> None:
     metavar="YYYY-MM-DD",
     help="UTC day from which the imported prices apply.",
 )
-def import_litellm(file: Path, effective_from: str) -> None:
+@click.option("--replace", is_flag=True, help="Allow removing prices an earlier import stored for the same day.")
+def import_litellm(file: Path, effective_from: str, replace: bool) -> None:
     """Import LiteLLM's model_prices_and_context_window.json (chat models only).
 
     The prices apply from --effective-from on and override older catalog rows; a seed row dated the same
@@ -143,13 +144,15 @@ def import_litellm(file: Path, effective_from: str) -> None:
     except duckdb.IOException as exc:
         raise TierwiseError(f"cannot open {path} for writing: {exc}") from exc
     try:
-        written = prices.write_imported_prices(con, result, day, str(file))
+        written = prices.write_imported_prices(con, result, day, str(file), replace=replace)
         pending = dirty_days_in(con)
     finally:
         con.close()
     reasons = result.skip_reasons()
     click.echo(f"imported {written.imported} prices effective {day.isoformat()} into {path}")
     click.echo(f"skipped {result.skipped_total} entries" + (f": {reasons}" if reasons else ""))
+    if written.removed:
+        click.echo(f"removed {len(written.removed)} price(s) of the earlier import: {prices.describe_models(written.removed)}")
     click.echo(repricing_message(day, written.repriced_days))
     _announce(day, written, pending)
 
