@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -14,6 +15,7 @@ from datetime import date
 from pipelines.settings import Settings, use_home_for_dagster
 from tierwise.dbt_runner import DbtRunReport, dbt_run_dir, read_run_results
 from tierwise.errors import TierwiseError
+from tierwise.step_errors import debug_requested, first_step_error
 
 log = logging.getLogger(__name__)
 # Dagster's console logger prints every engine event; the CLI prints its own summary instead.
@@ -133,23 +135,9 @@ def run_pipeline(
     return summary
 
 
-# dagster-dbt appends dbt's error-level log lines to its exception message after this line.
-DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"
-
-
-def error_lines(message: str, limit: int = 12) -> str:
-    """The useful part of a step error: dbt's own error lines when dagster-dbt parsed any, else the last line."""
-    if DBT_ERRORS_MARKER in message:
-        lines = [ln.rstrip() for ln in message.split(DBT_ERRORS_MARKER, 1)[1].strip().splitlines() if ln.strip()]
-        return "\n".join(lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else []))
-    lines = message.strip().splitlines()
-    return lines[-1] if lines else ""
-
-
 def _first_error(result: object) -> str:
-    for event in result.all_events:  # type: ignore[attr-defined]
-        if event.is_failure and event.step_failure_data is not None:
-            err = event.step_failure_data.error
-            if err is not None:
-                return (error_lines(err.message) if err.message else "") or err.cls_name or "error"
-    return "see the Dagster run logs"
+    """The failed step's root cause in one line; with TIERWISE_DEBUG the whole chain goes to stderr first."""
+    line, trace = first_step_error(result)
+    if trace and debug_requested():
+        print(trace, file=sys.stderr)
+    return line

@@ -11,7 +11,8 @@ import pytest
 
 from tierwise.dbt_runner import DbtRunReport, NodeResult, dbt_run_dir, describe_counts, prune_run_dirs, read_run_results
 from tierwise.home import Home
-from tierwise.runner import _dbt_console, error_lines
+from tierwise.runner import _dbt_console
+from tierwise.step_errors import error_lines
 
 FIRST, LAST = date(2026, 11, 26), date(2026, 11, 28)
 
