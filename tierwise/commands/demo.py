@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from pipelines.settings import Settings, use_home_for_dagster
+from tierwise.ui_port import DEFAULT_UI_PORT, choose_ui_port
 
 
 @click.command()
@@ -62,9 +63,17 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
 
 
 @click.command()
-@click.option("--port", type=int, default=3000, show_default=True)
-def ui(port: int) -> None:
+@click.option(
+    "--port", type=int, default=DEFAULT_UI_PORT, show_default=True, help="A busy default moves to the next free port."
+)
+@click.pass_context
+def ui(ctx: click.Context, port: int) -> None:
     """The Dagster UI and daemon (sensors) for this TIERWISE_HOME."""
+    explicit = ctx.get_parameter_source("port") is not click.core.ParameterSource.DEFAULT
+    chosen = choose_ui_port(port, explicit)
+    if chosen != port:
+        click.echo(f"port {port} is in use; using {chosen}")
+    port = chosen
     dagster_home = use_home_for_dagster(Settings.from_env())
     cmd = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
