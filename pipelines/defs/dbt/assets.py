@@ -11,10 +11,11 @@ from dagster_dbt import DbtCliResource, dbt_assets
 
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.project import tierwise_dbt_project
+from pipelines.defs.dirty_state import after_build
 from pipelines.defs.resources import WarehouseResource
 from pipelines.settings import WAREHOUSE_POOL, Settings
 from tierwise.dbt_runner import dbt_run_dir, prune_run_dirs, window_vars
-from tierwise.dirty_days import clear_dirty_days
+from tierwise.dirty_days import clear_dirty_days, dirty_days_in
 
 DBT_PROJECT = tierwise_dbt_project()
 PARTITIONS = daily_partitions()
@@ -45,7 +46,9 @@ def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
         cleared = clear_dirty_days(con, window.start.date(), window.end.date(), started)
-    context.log.info(f"cleared {cleared} dirty day marks")
+        still_dirty = dirty_days_in(con)
+    context.log.info(f"cleared {cleared} dirty day marks; {len(still_dirty)} day(s) still wait for a rebuild")
+    context.log_event(after_build(still_dirty))
 
 
 dbt_job = dg.define_asset_job(
