@@ -29,6 +29,7 @@ class Column:
     kind: str = "text"  # text | count | money | number | month | ratio
     total: bool = False
     null: str = "-"  # what a NULL reads as in text ('unpriced' for a cost)
+    places: int = 3  # decimals a 'number' shows at most
 
     @property
     def title(self) -> str:
@@ -56,10 +57,12 @@ def money_text(value: Decimal) -> str:
     return f"-${-cents:,}" if cents < 0 else f"${cents:,}"
 
 
-def number_text(value: Decimal | float) -> str:
-    """A quantity to at most 3 decimals, without trailing zeros: '48', '1,234.5'."""
-    q = Decimal(str(value)).quantize(Decimal("0.001"), rounding=ROUND_HALF_UP)
-    text = f"{q:,.3f}".rstrip("0").rstrip(".")
+def number_text(value: Decimal | float, places: int = 3) -> str:
+    """A quantity to at most `places` decimals, without trailing zeros: '48', '1,234.5'."""
+    q = Decimal(str(value)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = f"{q:,.{places}f}"
+    if places:
+        text = text.rstrip("0").rstrip(".")
     return "0" if text in ("-0", "") else text
 
 
@@ -71,7 +74,7 @@ def cell(column: Column, value: Any) -> str:
     if column.kind == "money":
         return money_text(Decimal(value))
     if column.kind == "number":
-        return number_text(value)
+        return number_text(value, column.places)
     if column.kind == "ratio":
         return f"{float(value) * 100:.1f}%"
     if column.kind == "month" and isinstance(value, date):
