@@ -15,6 +15,7 @@ from datetime import date
 from pipelines.settings import Settings, use_home_for_dagster
 from tierwise.dbt_runner import DbtRunReport, dbt_run_dir, read_run_results
 from tierwise.errors import TierwiseError
+from tierwise.run_progress import RunProgress
 from tierwise.step_errors import debug_requested, first_step_error
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,17 @@ def run_pipeline(
     verbose: bool = False,
     on_landed: Callable[[RunSummary], None] | None = None,
     on_dbt_run: Callable[[DbtRunReport], None] | None = None,
+    progress: RunProgress | None = None,
 ) -> RunSummary:
     """Land what is pending, then build the marts for the dirty day ranges, one dbt run per range.
 
     The callbacks let the CLI print as it goes: `on_landed` once landing is done, `on_dbt_run` with each
-    range's report as soon as its run ends. A failed dbt run raises TierwiseError carrying the failing
-    nodes' errors and the path of the full dbt log; `verbose` lets dbt's own output through to stdout.
+    range's report as soon as its run ends; `progress` shows a live line meanwhile. A failed dbt run
+    raises TierwiseError carrying the failing nodes' errors and the path of the full dbt log; `verbose`
+    lets dbt's own output through to stdout.
     """
     settings = settings or Settings.from_env()
+    progress = progress or RunProgress(enabled=False)
     settings.home.ensure()
     use_home_for_dagster(settings)
     import dagster as dg
@@ -78,9 +82,10 @@ def run_pipeline(
     defs = build_definitions(settings)
     summary = RunSummary()
     with dg.DagsterInstance.get() as instance:
-        landing = defs.resolve_job_def("landing_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET
-        )
+        with progress.landing():
+            landing = defs.resolve_job_def("landing_job").execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET
+            )
         if not landing.success:
             raise TierwiseError(f"landing failed: {_first_error(landing)}")
         dirty: set[str] = set()
@@ -109,7 +114,7 @@ def run_pipeline(
             run_id = str(uuid.uuid4())
             target = dbt_run_dir(settings.home, run_id)
             began = time.monotonic()
-            with _dbt_console(verbose):
+            with _dbt_console(verbose), progress.dbt_build(f"dbt build {first}..{last}", target / "dbt.log"):
                 result = dbt_job.execute_in_process(
                     instance=instance,
                     tags=range_tags(first, last),

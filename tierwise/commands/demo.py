@@ -24,6 +24,7 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     from ingest.simulator import SimConfig, last_day
     from ingest.topics import ensure_topics
     from tierwise.commands.pipeline import echo_dbt_run, echo_landed
+    from tierwise.run_progress import RunProgress
     from tierwise.runner import run_pipeline
 
     settings = Settings.from_env()
@@ -40,12 +41,14 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     assert isinstance(root, click.Group)
     ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(), seed=seed)
     click.echo("[3/4] landing from Kafka and building the marts")
-    run_pipeline(
-        settings,
-        verbose=verbose,
-        on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
-        on_dbt_run=lambda r: echo_dbt_run(r, "      "),
-    )
+    with RunProgress(enabled=sys.stderr.isatty() and not verbose) as progress:
+        run_pipeline(
+            settings,
+            verbose=verbose,
+            on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
+            on_dbt_run=lambda r: echo_dbt_run(r, "      "),
+            progress=progress,
+        )
     last = last_day(window.end)
     click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last} (today so far included)")
     # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.

@@ -217,6 +217,7 @@ def simulate(
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
     from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
     from ingest.topics import ensure_topics
+    from tierwise.run_progress import hours_bar
 
     cfg = SimConfig(
         days=days,
@@ -239,16 +240,19 @@ def simulate(
     click.echo(
         f"simulating {describe_window(cfg.start, cfg.end)} at {req_s:.3f} requests/s (token scale {scale:.2f}), seed {seed}"
     )
+    show = sys.stderr.isatty()  # a bar of simulated hours, on a terminal only
     if out is not None:
         try:
-            summary = write_jsonl(cfg, str(out))
+            with hours_bar(show) as on_hour:
+                summary = write_jsonl(cfg, str(out), on_hour)
         except OSError as exc:
             raise TierwiseError(f"cannot write {out}: {exc.strerror or exc}") from None
         where = str(out)
     else:
         _, bootstrap = _connect()
         ensure_topics(bootstrap, topics=(topic, gpu_topic, dlq_for(topic), dlq_for(gpu_topic)))
-        summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression)
+        with hours_bar(show) as on_hour:
+            summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression, on_hour)
         where = f"{topic} / {gpu_topic} at {bootstrap}"
     rate_s = summary.total / summary.seconds if summary.seconds else 0.0
     click.echo(
