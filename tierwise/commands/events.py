@@ -18,6 +18,9 @@ from tierwise.errors import TierwiseError
 from tierwise.home import Home
 
 
+INCOMPLETE_EXIT = 3  # replay: some records were invalid, or none was sent
+
+
 def _connect() -> tuple[Home, str]:
     """This home and a bootstrap address that answers, else a one-line error naming it."""
     home = Home.from_env().ensure()
@@ -127,7 +130,10 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
 @click.option("--show", "show", type=int, default=10, show_default=True, help="Invalid records to list.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int, no_progress: bool) -> None:
-    """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
+    """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ.
+
+    Exit code 0 when every record was sent, 3 when some were invalid or none was sent, 2 on an error.
+    """
     from ingest.emitter import TelemetryEmitter
     from ingest.replay import DeadLetters, replay_files, require_files
 
@@ -158,6 +164,9 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
         click.echo(f"  {r.file}:{r.line}: {r.reason}")
     if summary.invalid > len(summary.rejections):
         click.echo(f"  ... and {summary.invalid - len(summary.rejections)} more")
+    if summary.invalid or not summary.accepted:
+        # Scripts can tell a clean replay from one that left records behind (or sent nothing at all).
+        click.get_current_context().exit(INCOMPLETE_EXIT)
 
 
 @click.command()
