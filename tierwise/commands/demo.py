@@ -61,7 +61,8 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     )
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
-        "Try `tierwise spend --by team,month`, `tierwise status`, or `make ui` for the Dagster UI."
+        "Try `tierwise spend --by team,month`, `tierwise latency`, `tierwise unpriced`, `tierwise shadow`,\n"
+        "`tierwise status`, or `make ui` for the Dagster UI."
     )
 
 

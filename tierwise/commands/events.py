@@ -17,7 +17,6 @@ from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for, missing_topics
 from tierwise.errors import TierwiseError
 from tierwise.home import Home
 
-
 INCOMPLETE_EXIT = 3  # replay: some records were invalid, or none was sent
 
 
