@@ -38,6 +38,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TIERWISE_KAFKA_HEAP", "512m", "local broker heap"),
     Variable("TIERWISE_KAFKA_DATA", "$TIERWISE_HOME/kafka/data", "local broker log directory"),
     Variable("JAVA_HOME", "unset", "the JDK that runs the local broker (else java on PATH)"),
+    Variable("COLUMNS", "120", "width the CLI's tables fit into"),
 )
 
 
@@ -143,3 +144,9 @@ def kafka_data() -> Path | None:
 
 def java_home() -> Path | None:
     return _path("JAVA_HOME")
+
+
+def columns() -> int | None:
+    """The terminal width a shell exports (COLUMNS); None when unset or not a number."""
+    value = _raw("COLUMNS")
+    return int(value) if value and value.isdigit() and int(value) > 0 else None

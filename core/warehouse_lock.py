@@ -20,9 +20,14 @@ def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
+def lock_timeout() -> float:
+    """Seconds anyone (writer or reader) waits for the warehouse's lock (TIERWISE_LOCK_TIMEOUT, default 60)."""
+    return env.lock_timeout_s()
+
+
 def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> T:
     """Call `opener` until DuckDB's file lock is free (a reader or writer elsewhere), then give up clearly."""
-    timeout_s = timeout_s if timeout_s is not None else env.lock_timeout_s()
+    timeout_s = timeout_s if timeout_s is not None else lock_timeout()
     wrapped = retry(
         retry=retry_if_exception(_is_lock_error),
         wait=wait_exponential(multiplier=0.05, max=2),
@@ -33,13 +38,17 @@ def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> 
         return wrapped()
     except duckdb.IOException as exc:
         if _is_lock_error(exc):
-            raise TierwiseError(f"the warehouse is locked by another process for over {timeout_s:.0f}s ({exc})") from None
+            raise TierwiseError(
+                f"the warehouse is locked by another process for over {timeout_s:.0f}s (a pipeline run writing it? "
+                f"TIERWISE_LOCK_TIMEOUT waits longer): {str(exc).splitlines()[0]}"
+            ) from None
         raise
 
 
 @contextmanager
-def read_only(path: Path, timeout_s: float = 15.0) -> Iterator[duckdb.DuckDBPyConnection]:
-    """Open the warehouse read-only, waiting out a writer's brief lock; failures are one-line errors."""
+def read_only(path: Path, timeout_s: float | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """Open the warehouse read-only, waiting out a writer's lock (a build holds it for its whole run) as
+    long as writers wait for readers; failures are one-line errors."""
     if not path.exists():
         raise TierwiseError(f"no warehouse at {path}: run `tierwise run` first")
     try:

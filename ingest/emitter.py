@@ -176,6 +176,7 @@ class TelemetryEmitter:
         self._deadline = float("inf")
         self._started = time.monotonic()
         self._connect_failures = 0
+        self.last_error: str | None = None  # why Kafka last refused or could not be reached, for the CLI
         self._replay_not_before = 0.0
         self._producer: Any = None
         self._stop = threading.Event()
@@ -300,6 +301,7 @@ class TelemetryEmitter:
 
     def _enter_spill(self, reason: str) -> None:
         """Switch to spilling (call with _lock held)."""
+        self.last_error = reason
         if not self._spilling:
             self._spilling = True
             log.warning("Kafka at %s unavailable (%s); spilling to %s", self.bootstrap, reason, self.spill_dir)
@@ -519,10 +521,12 @@ class TelemetryEmitter:
         """Create the producer, retrying with exponential backoff until it works or we close."""
 
         def note(state: RetryCallState) -> None:
+            exc = state.outcome.exception() if state.outcome else None
             with self._lock:
                 self._connect_failures += 1
                 first = self._connect_failures == 1
-            exc = state.outcome.exception() if state.outcome else None
+                if exc is not None:
+                    self.last_error = _one_line(exc)
             (log.warning if first else log.debug)(
                 "cannot reach Kafka at %s (%s); retrying in %.1fs",
                 self.bootstrap,
@@ -563,7 +567,8 @@ class TelemetryEmitter:
                     producer.partitions_for(topic)
                 except KafkaTimeoutError:
                     raise KafkaTimeoutError(
-                        f"topic {topic} has no metadata (does it exist? run `tierwise kafka topics`)"
+                        f"topic {topic} has no metadata at {self.bootstrap}: it does not exist (run `tierwise kafka topics`)"
+                        " or has no leader yet"
                     ) from None
         except Exception:
             producer.close(timeout=0)
@@ -615,7 +620,9 @@ class TelemetryEmitter:
             # Kafka is away: everything is on disk or waiting in the producer; do not wait for it.
             now = time.monotonic()
             if self._producer is None:
-                return self._spilling
+                # A spill left by an earlier emitter makes us start in spilling mode: give the first
+                # connection its grace period, or a short-lived emitter (the CLI's) never drains it.
+                return self._spilling and (self._connect_failures > 0 or now - self._started > self._grace_s)
             stuck = self._replay is not None and self._replay.outstanding and now - self._replay.sent_at > self._stall_s
             oldest = next(iter(self._unacked.values())).sent_at if self._unacked else now
             return bool(self._spilling and (stuck or now - oldest > self._stall_s))

@@ -23,7 +23,7 @@ from __future__ import annotations
 import heapq
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -501,8 +501,14 @@ class Simulator:
             ev["hourly_price_usd"] = price
         return SimRecord("gpu", name.encode(), orjson.dumps(ev))
 
-    def records(self) -> Iterator[SimRecord]:
+    def hours_to_simulate(self) -> int:
+        """Simulated hours before the cut (what a progress bar counts)."""
+        return min(self.hours, max(0, math.ceil((self.end - self.start) / 3600)))
+
+    def records(self, on_hour: Callable[[int, int], None] | None = None) -> Iterator[SimRecord]:
+        """The period's messages in send order; `on_hour(n, total)` after the n-th simulated hour was yielded."""
         cfg, rng = self.cfg, self.rng
+        total_hours = self.hours_to_simulate()
         delayed: list[tuple[float, int, SimRecord]] = []  # late and duplicate sends
         seq = 0
         step = cfg.gpu_interval_min * 60
@@ -577,6 +583,8 @@ class Simulator:
             batch.sort(key=lambda item: (item[0], item[1]))
             for _, _, rec in batch:
                 yield rec
+            if on_hour is not None:
+                on_hour(hour + 1, total_hours)
         while delayed:
             yield heapq.heappop(delayed)[2]
 
@@ -619,7 +627,7 @@ class SimSummary:
         self.bytes += len(rec.value)
 
 
-def write_jsonl(cfg: SimConfig, path: str) -> SimSummary:
+def write_jsonl(cfg: SimConfig, path: str, on_hour: Callable[[int, int], None] | None = None) -> SimSummary:
     """Write the period's messages, one per line in send order (GPU heartbeats and bad ones included)."""
     import time
 
@@ -627,7 +635,7 @@ def write_jsonl(cfg: SimConfig, path: str) -> SimSummary:
     began = time.perf_counter()
     with open(path, "wb") as fh:
         buf: list[bytes] = []
-        for rec in Simulator(cfg).records():
+        for rec in Simulator(cfg).records(on_hour):
             summary.count(rec)
             buf.append(rec.value)
             if len(buf) >= 4096:
@@ -639,7 +647,14 @@ def write_jsonl(cfg: SimConfig, path: str) -> SimSummary:
     return summary
 
 
-def send_to_kafka(cfg: SimConfig, bootstrap: str, topic: str, gpu_topic: str, compression: str | None = "gzip") -> SimSummary:
+def send_to_kafka(
+    cfg: SimConfig,
+    bootstrap: str,
+    topic: str,
+    gpu_topic: str,
+    compression: str | None = "gzip",
+    on_hour: Callable[[int, int], None] | None = None,
+) -> SimSummary:
     """Produce the period as fast as the client allows: large batches, a short linger, no per-event
     validation (bad messages go as raw bytes on purpose, for landing's dead-letter path)."""
     import time
@@ -651,7 +666,7 @@ def send_to_kafka(cfg: SimConfig, bootstrap: str, topic: str, gpu_topic: str, co
     began = time.perf_counter()
     try:
         send = producer.send
-        for rec in Simulator(cfg).records():
+        for rec in Simulator(cfg).records(on_hour):
             summary.count(rec)
             send(gpu_topic if rec.kind == "gpu" else topic, value=rec.value, key=rec.key)
         producer.flush()

@@ -176,6 +176,10 @@ class TopicLander:
                     inflight = pool.submit(self._write, records, next_offsets, dead_letters)
                 if inflight is not None:
                     self._finish(inflight.result(), consumer, total, on_batch)
+            if self.mirror_offsets:
+                # Once more with everything stored, even when nothing was pending: a mirror commit that
+                # failed earlier would otherwise leave the lag sensor seeing work `tierwise status` does not.
+                mirror_offsets(consumer, self.topic, self.writer.stored_offsets())
         finally:
             sys.setswitchinterval(switch_interval)
             consumer.close(autocommit=False)

@@ -205,6 +205,13 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 class WriteResult:
     imported: int
     repriced_days: list[date]  # marked dirty, waiting for a rebuild at the new prices
+    removed: list[tuple[str, str]] = field(default_factory=list)  # (provider, model) no longer priced that day
+
+
+def describe_models(models: list[tuple[str, str]], limit: int = 8) -> str:
+    """'openai/gpt-5.4, google/gemini-3.1-pro and 12 more'."""
+    names = [f"{p}/{m}" for p, m in models]
+    return ", ".join(names[:limit]) + (f" and {len(names) - limit} more" if len(names) > limit else "")
 
 
 def write_imported_prices(
@@ -213,11 +220,21 @@ def write_imported_prices(
     effective_from: date,
     source_file: str | None,
     at: datetime | None = None,
+    *,
+    replace: bool = False,
 ) -> WriteResult:
     """Replace the rows imported for `effective_from` with `result` and mark the days to re-price, in one transaction.
 
+    An import of nothing is an error, and so is one that would drop a model priced at that date before,
+    unless `replace`: a price list that lost entries must not silently unprice usage.
     `at` (naive UTC, default now) is when the days are marked: a dbt build that starts later clears them.
     """
+    if not result.prices:
+        reasons = result.skip_reasons()
+        raise TierwiseError(
+            f"no usable price in the file ({result.skipped_total} entries skipped{': ' + reasons if reasons else ''}): "
+            "nothing imported"
+        )
     at = at or datetime.now(UTC).replace(tzinfo=None)
     ensure_table(con)
     valid_from = datetime(effective_from.year, effective_from.month, effective_from.day)
@@ -230,6 +247,13 @@ def write_imported_prices(
     )
     con.execute("BEGIN TRANSACTION")
     try:
+        before = con.execute(f"SELECT provider, model FROM {TABLE} WHERE valid_from = ?", [valid_from]).fetchall()
+        removed = sorted(set(before) - {(p.provider, p.model) for p in result.prices})
+        if removed and not replace:
+            raise TierwiseError(
+                f"the import would remove {len(removed)} price(s) imported for {effective_from.isoformat()}: "
+                f"{describe_models(removed)}; pass --replace to remove them"
+            )
         repriced = mark_repricing(con, effective_from, at)
         con.execute(f"DELETE FROM {TABLE} WHERE valid_from = ?", [valid_from])
         rows = [
@@ -251,4 +275,4 @@ def write_imported_prices(
     except Exception:
         con.execute("ROLLBACK")
         raise
-    return WriteResult(imported=len(result.prices), repriced_days=repriced)
+    return WriteResult(imported=len(result.prices), repriced_days=repriced, removed=removed)

@@ -56,6 +56,31 @@ class DbtResult:
         return self.returncode == 0
 
 
+def dbt_invocation(
+    args: Sequence[str],
+    warehouse: Path,
+    *,
+    dbt_vars: Mapping[str, object] | None = None,
+    target_path: Path | None = None,
+    log_path: Path | None = None,
+) -> tuple[list[str], dict[str, str]]:
+    """The command line and environment of `dbt <args>` on the tierwise project and `warehouse`
+    (run it with the project folder as working directory)."""
+    proj = project_dir()
+    cmd = [str(dbt_executable()), *args, "--project-dir", str(proj), "--profiles-dir", str(proj)]
+    if dbt_vars:
+        cmd += ["--vars", json.dumps(dict(dbt_vars))]
+    if target_path is not None:
+        cmd += ["--target-path", str(target_path)]
+    env = dict(os.environ)
+    # The profile reads the `warehouse` var, else this (for `tierwise dbt ...`, whose --vars are the user's).
+    env["TIERWISE_WAREHOUSE"] = str(Path(warehouse).resolve())
+    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    if log_path is not None:
+        env["DBT_LOG_PATH"] = str(log_path)
+    return cmd, env
+
+
 def run_dbt(
     args: Sequence[str],
     warehouse: Path,
@@ -71,17 +96,11 @@ def run_dbt(
     target_path/log_path keep parallel runs (tests) from overwriting the project's target/ and logs/.
     With check=True a non-zero exit raises TierwiseError carrying dbt's output tail.
     """
-    proj = project_dir()
-    cmd = [str(dbt_executable()), *args, "--project-dir", str(proj), "--profiles-dir", str(proj)]
-    cmd += ["--vars", json.dumps(warehouse_vars(warehouse, dbt_vars))]
-    if target_path is not None:
-        cmd += ["--target-path", str(target_path)]
-    env = dict(os.environ)
-    env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
+    cmd, env = dbt_invocation(
+        args, warehouse, dbt_vars=warehouse_vars(warehouse, dbt_vars), target_path=target_path, log_path=log_path
+    )
     env.setdefault("DBT_USE_COLORS", "false")
-    if log_path is not None:
-        env["DBT_LOG_PATH"] = str(log_path)
-    proc = subprocess.run(cmd, cwd=proj, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+    proc = subprocess.run(cmd, cwd=project_dir(), env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
     result = DbtResult(args=cmd, returncode=proc.returncode, output=proc.stdout + proc.stderr)
     if check and not result.ok:
         tail = "\n".join(result.output.strip().splitlines()[-40:])

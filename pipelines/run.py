@@ -5,16 +5,20 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
+from core import env
 from core.errors import TierwiseError
 from core.settings import Settings
 from pipelines.dbt_cli import DbtRunReport, dbt_run_dir, read_run_results
 from pipelines.instance import use_home_for_dagster
+from pipelines.run_progress import RunProgress
+from pipelines.step_errors import first_step_error
 
 log = logging.getLogger(__name__)
 # Dagster's console logger prints every engine event; the CLI prints its own summary instead.
@@ -59,14 +63,17 @@ def run_pipeline(
     verbose: bool = False,
     on_landed: Callable[[RunSummary], None] | None = None,
     on_dbt_run: Callable[[DbtRunReport], None] | None = None,
+    progress: RunProgress | None = None,
 ) -> RunSummary:
     """Land what is pending, then build the marts for the dirty day ranges, one dbt run per range.
 
     The callbacks let the CLI print as it goes: `on_landed` once landing is done, `on_dbt_run` with each
-    range's report as soon as its run ends. A failed dbt run raises TierwiseError carrying the failing
-    nodes' errors and the path of the full dbt log; `verbose` lets dbt's own output through to stdout.
+    range's report as soon as its run ends; `progress` shows a live line meanwhile. A failed dbt run
+    raises TierwiseError carrying the failing nodes' errors and the path of the full dbt log; `verbose`
+    lets dbt's own output through to stdout.
     """
     settings = settings or Settings.from_env()
+    progress = progress or RunProgress(enabled=False)
     settings.home.ensure()
     use_home_for_dagster(settings)
     import dagster as dg
@@ -81,9 +88,10 @@ def run_pipeline(
     defs = build_definitions(settings)
     summary = RunSummary()
     with dg.DagsterInstance.get() as instance:
-        landing = defs.resolve_job_def("landing_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET
-        )
+        with progress.landing():
+            landing = defs.resolve_job_def("landing_job").execute_in_process(
+                instance=instance, raise_on_error=False, run_config=QUIET
+            )
         if not landing.success:
             raise TierwiseError(f"landing failed: {_first_error(landing)}")
         dirty: set[str] = set()
@@ -106,10 +114,12 @@ def run_pipeline(
             )
         if ranges and (stale_base_keys(instance, tierwise_dbt_base) or not _has_staging(settings)):
             # Seeds and staging views first: missing, or changed since they were built.
-            _build(instance, defs.resolve_job_def("dbt_base_job"), None, None, {}, settings, verbose, summary, on_dbt_run)
+            _build(
+                instance, defs.resolve_job_def("dbt_base_job"), None, None, {}, settings, verbose, summary, on_dbt_run, progress
+            )
         dbt_job = defs.resolve_job_def("dbt_job")
         for first, last in ranges:
-            _build(instance, dbt_job, first, last, range_tags(first, last), settings, verbose, summary, on_dbt_run)
+            _build(instance, dbt_job, first, last, range_tags(first, last), settings, verbose, summary, on_dbt_run, progress)
             summary.built_ranges.append((first, last))
     return summary
 
@@ -135,13 +145,15 @@ def _build(
     verbose: bool,
     summary: RunSummary,
     on_dbt_run: Callable[[DbtRunReport], None] | None,
+    progress: RunProgress,
 ) -> None:
     """One dbt job run in this process, reported as it ends; a failure raises with dbt's own errors."""
     # Chosen here so the run's dbt folder (named after the run id by the asset) is known up front.
     run_id = str(uuid.uuid4())
     target = dbt_run_dir(settings.home.dbt, run_id)
     began = time.monotonic()
-    with _dbt_console(verbose):
+    scope = f"{first}..{last}" if first else "seeds+staging"
+    with _dbt_console(verbose), progress.dbt_build(f"dbt build {scope}", target / "dbt.log"):
         result = job.execute_in_process(  # type: ignore[attr-defined]
             instance=instance, tags=tags, raise_on_error=False, run_config=QUIET, run_id=run_id
         )
@@ -161,23 +173,9 @@ def _build(
         raise TierwiseError(report.failure_text())
 
 
-# dagster-dbt appends dbt's error-level log lines to its exception message after this line.
-DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"
-
-
-def error_lines(message: str, limit: int = 12) -> str:
-    """The useful part of a step error: dbt's own error lines when dagster-dbt parsed any, else the last line."""
-    if DBT_ERRORS_MARKER in message:
-        lines = [ln.rstrip() for ln in message.split(DBT_ERRORS_MARKER, 1)[1].strip().splitlines() if ln.strip()]
-        return "\n".join(lines[:limit] + ([f"... ({len(lines) - limit} more lines)"] if len(lines) > limit else []))
-    lines = message.strip().splitlines()
-    return lines[-1] if lines else ""
-
-
 def _first_error(result: object) -> str:
-    for event in result.all_events:  # type: ignore[attr-defined]
-        if event.is_failure and event.step_failure_data is not None:
-            err = event.step_failure_data.error
-            if err is not None:
-                return (error_lines(err.message) if err.message else "") or err.cls_name or "error"
-    return "see the Dagster run logs"
+    """The failed step's root cause in one line; with TIERWISE_DEBUG the whole chain goes to stderr first."""
+    line, trace = first_step_error(result)
+    if trace and env.debug():
+        print(trace, file=sys.stderr)
+    return line

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import os
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,10 @@ FOCUS_MANDATORY_COLUMNS: tuple[str, ...] = (
     "ServiceName",
 )
 
+# Quantities are sums of per-hour shares kept to 12 decimals; a reader wants 48 GPU-hours, not 48.000000000096.
+QUANTITY_COLUMNS = frozenset({"PricingQuantity", "ConsumedQuantity"})
+QUANTITY_STEP = Decimal("0.000001")
+
 ORDER_BY = "x_ChargeDate, x_Tier, ProviderName, x_Model, x_Workload, x_Team, x_CostType, x_TokenType, x_Deployment"
 
 
@@ -59,6 +63,15 @@ def csv_value(value: Any) -> str:
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
+
+
+def quantity_value(value: Any) -> str:
+    """A FOCUS quantity to a millionth, without trailing zeros: '147897', '48', '0.083333'."""
+    if value is None:
+        return ""
+    q = Decimal(value).quantize(QUANTITY_STEP, rounding=ROUND_HALF_UP)
+    text = format(q, "f").rstrip("0").rstrip(".")
+    return text or "0"
 
 
 def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date_to: date | None = None) -> int:
@@ -80,8 +93,11 @@ def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date
         with tmp.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
+            quantity = {i for i, name in enumerate(header) if name in QUANTITY_COLUMNS}
             while batch := cur.fetchmany(10_000):
-                writer.writerows([csv_value(v) for v in row] for row in batch)
+                writer.writerows(
+                    [quantity_value(v) if i in quantity else csv_value(v) for i, v in enumerate(row)] for row in batch
+                )
                 count += len(batch)
         os.replace(tmp, out)
     return count

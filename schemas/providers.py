@@ -44,7 +44,15 @@ PROVIDER_ALIASES: dict[str, str] = {
     "fireworks_ai": "fireworks",
     "hosted_vllm": "vllm",
     "x_ai": "xai",
+    "aws.bedrock": "bedrock",
+    "aws_bedrock": "bedrock",
 }
+
+# Hosts that serve closed and open-weight models alike: the tier follows the model's vendor, the first
+# part of a model id such as `anthropic.claude-sonnet-4-6-v1:0` (after a `us.`/`eu.`/... region prefix).
+MULTI_VENDOR_HOSTS = frozenset({"bedrock"})
+CLOSED_MODEL_VENDORS = frozenset({"anthropic", "amazon", "cohere", "ai21", "writer"})
+REGION_PREFIXES = frozenset({"us", "eu", "apac", "global", "us-gov", "jp", "au"})
 
 # Vendor API hosts, to tell a vendor from a self-hosted server when only an endpoint URL is known.
 API_HOSTS: dict[str, str] = {
@@ -71,9 +79,19 @@ def canonical_provider(name: str) -> str:
     return PROVIDER_ALIASES.get(lowered, lowered)
 
 
-def tier_for(provider: str) -> Tier | None:
-    """The tier a provider serves from, or None when it is not in the map (the caller must say)."""
-    return PROVIDER_TIERS.get(canonical_provider(provider))
+def tier_for(provider: str, model: str | None = None) -> Tier | None:
+    """The tier a provider serves from, or None when it is not in the map (the caller must say).
+
+    A multi-vendor host (Bedrock) serves closed models as a closed API and open-weight ones as a hosted
+    open API, so there the model's vendor decides."""
+    name = canonical_provider(provider)
+    if name in MULTI_VENDOR_HOSTS:
+        if not model:
+            return None
+        parts = model.strip().lower().split(".")
+        vendor = parts[1] if len(parts) > 2 and parts[0] in REGION_PREFIXES else parts[0]
+        return Tier.CLOSED_API if vendor in CLOSED_MODEL_VENDORS else Tier.HOSTED_OPEN_API
+    return PROVIDER_TIERS.get(name)
 
 
 def endpoint_host(api_base: str) -> str | None:

@@ -51,3 +51,23 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
         raise TierwiseError(f"could not create topics on {bootstrap}: {exc}") from None
     finally:
         admin.close()
+
+
+def missing_topics(bootstrap: str, topics: tuple[str, ...]) -> list[str]:
+    """Which of `topics` the cluster does not have (auto-creation is off on the local broker)."""
+    from kafka import KafkaAdminClient
+    from kafka.errors import KafkaError
+
+    try:
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap, client_id="tierwise-topics", request_timeout_ms=10000, bootstrap_timeout_ms=10000
+        )
+    except KafkaError:
+        raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None
+    try:
+        existing = set(admin.list_topics())
+    except KafkaError as exc:
+        raise TierwiseError(f"could not list the topics on {bootstrap}: {exc}") from None
+    finally:
+        admin.close()
+    return [t for t in topics if t not in existing]

@@ -9,7 +9,7 @@ import click
 from core import env
 from core.errors import TierwiseError
 from tierwise import __version__
-from tierwise.commands import demo, events, kafka, money, pipeline
+from tierwise.commands import dbt_passthrough, demo, events, kafka, money, pipeline, reports
 
 
 @click.group()
@@ -23,7 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(kafka.kafka)
-for module in (events, pipeline, money, demo):
+for module in (events, pipeline, money, reports, demo, dbt_passthrough):
     for command in module.COMMANDS:
         cli.add_command(command)
 
@@ -31,7 +31,8 @@ for module in (events, pipeline, money, demo):
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a TierwiseError becomes one line on stderr and exit code 2, never a stack trace."""
     try:
-        cli.main(args=argv, prog_name="tierwise", standalone_mode=False)
+        # Outside standalone mode click returns ctx.exit()'s code, or the command's return value (None).
+        code = cli.main(args=argv, prog_name="tierwise", standalone_mode=False)
     except TierwiseError as exc:
         click.echo(f"tierwise: error: {exc}", err=True)
         return 2
@@ -48,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
             raise
         click.echo(f"tierwise: internal error: {type(exc).__name__}: {exc} (set TIERWISE_DEBUG=1 for details)", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0
 
 
 if __name__ == "__main__":

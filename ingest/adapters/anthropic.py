@@ -2,7 +2,8 @@
 
 Anthropic's ``input_tokens`` EXCLUDES cache reads and writes, unlike the contract, so
 input = input_tokens + cache_read_input_tokens + cache_creation_input_tokens. Extended-thinking
-tokens are billed inside ``output_tokens`` and not reported apart, so reasoning_tokens stays 0.
+tokens are billed inside ``output_tokens``; when the API reports them apart
+(``output_tokens_details.thinking_tokens``) they are the reasoning tokens, else reasoning stays 0.
 """
 
 from __future__ import annotations
@@ -10,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from ingest.adapters.attribution import Attribution, build_event, find_usage
+from ingest.adapters.attribution import Attribution, build_event, count, find_usage
+from ingest.adapters.sdk_objects import as_payload
 from schemas import UsageEvent, count_content
 
 
@@ -27,6 +29,7 @@ def anthropic_usage(usage: Mapping[str, Any]) -> dict[str, Any]:
         "output_tokens": usage.get("output_tokens"),
         "cached_input_tokens": read,
         "cache_creation_input_tokens": written,
+        "reasoning_tokens": count(usage, "output_tokens_details", "thinking_tokens") or 0,
     }
 
 
@@ -38,10 +41,10 @@ def _unwrap_batch_result(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any],
     return payload, False
 
 
-def from_anthropic(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
+def from_anthropic(payload: Mapping[str, Any] | Any, **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from an Anthropic Message (or a Message Batches result line), or from its
-    ``usage`` object alone (then pass ``model=``)."""
-    message, in_batch = _unwrap_batch_result(payload)
+    ``usage`` object alone (then pass ``model=``), as a dict or as the SDK's own ``Message``."""
+    message, in_batch = _unwrap_batch_result(as_payload(payload))
     dropped = count_content(message)
     usage, response = find_usage(
         message, attribution, "usage", ("input_tokens", "output_tokens"), {"input_tokens": 0, "output_tokens": 0}

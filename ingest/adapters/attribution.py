@@ -82,7 +82,8 @@ def build_event(derived: Mapping[str, Any], attribution: Mapping[str, Any], drop
     if "tier" not in fields:
         if not isinstance(provider, str):
             raise ContractError("provider", "is required (pass provider=..., e.g. vllm or together)")
-        tier = tier_for(provider)
+        model = fields.get("model")
+        tier = tier_for(provider, model if isinstance(model, str) else None)
         if tier is None:
             raise ContractError("tier", f"cannot be inferred for provider {provider!r}; pass tier=...")
         fields["tier"] = tier

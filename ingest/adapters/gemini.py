@@ -4,6 +4,9 @@
 output but reported apart, so output = candidates + thoughts and reasoning = thoughts. Tokens of
 tool-use prompts (e.g. grounding results fed back) are billed as input and reported apart, so they
 are added to the input (``totalTokenCount`` is the sum of all four).
+
+google-genai's own objects dump with snake_case names (``usage_metadata.prompt_token_count``) unless
+asked ``by_alias=True``; both spellings are read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any, Unpack
 
 from ingest.adapters.attribution import Attribution, build_event, find_usage
+from ingest.adapters.sdk_objects import as_payload
 from schemas import UsageEvent, count_content
 
 
@@ -30,9 +34,24 @@ def gemini_usage(meta: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def from_gemini(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
-    """A usage event from a Gemini ``GenerateContentResponse``, or from its ``usageMetadata`` alone
-    (then pass ``model=``)."""
+def camel_case(value: Any) -> Any:
+    """Keys spelled snake_case (google-genai's `model_dump()` and `to_json_dict()`) in REST's camelCase."""
+    if isinstance(value, Mapping):
+        return {_camel(k) if isinstance(k, str) else k: camel_case(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [camel_case(v) for v in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def from_gemini(payload: Mapping[str, Any] | Any, **attribution: Unpack[Attribution]) -> UsageEvent:
+    """A usage event from a Gemini ``GenerateContentResponse`` (the SDK's object, its dumps or the REST
+    JSON), or from its ``usageMetadata`` alone (then pass ``model=``)."""
+    payload = camel_case(as_payload(payload))
     dropped = count_content(payload)
     meta, response = find_usage(payload, attribution, "usageMetadata", ("promptTokenCount",), {"promptTokenCount": 0})
     derived = gemini_usage(meta)

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any, Unpack
 
 from ingest.adapters.attribution import Attribution, build_event, count, find_usage
+from ingest.adapters.sdk_objects import as_payload
 from schemas import UsageEvent, count_content
 
 _OPERATIONS = {
@@ -68,8 +69,8 @@ def _unwrap_batch_line(payload: Mapping[str, Any]) -> tuple[Mapping[str, Any], d
     return payload, {}
 
 
-def _derive(payload: Mapping[str, Any], attribution: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
-    body, derived = _unwrap_batch_line(payload)
+def _derive(payload: Any, attribution: Mapping[str, Any]) -> tuple[dict[str, Any], int]:
+    body, derived = _unwrap_batch_line(as_payload(payload))
     dropped = count_content(body)
     usage, response = find_usage(
         body,
@@ -92,15 +93,16 @@ def _derive(payload: Mapping[str, Any], attribution: Mapping[str, Any]) -> tuple
     return derived, dropped
 
 
-def from_openai(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
+def from_openai(payload: Mapping[str, Any] | Any, **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from an OpenAI response (Chat Completions, Responses, Embeddings or a Batch
-    output line), or from its ``usage`` object alone (then pass ``model=``)."""
+    output line), or from its ``usage`` object alone (then pass ``model=``), as a dict or as the
+    SDK's own object (``ChatCompletion``, ``Response``, ...)."""
     derived, dropped = _derive(payload, attribution)
     derived["provider"] = "openai"
     return build_event(derived, attribution, dropped)
 
 
-def from_openai_compatible(payload: Mapping[str, Any], **attribution: Unpack[Attribution]) -> UsageEvent:
+def from_openai_compatible(payload: Mapping[str, Any] | Any, **attribution: Unpack[Attribution]) -> UsageEvent:
     """A usage event from any OpenAI-compatible server's response or ``usage`` object.
 
     ``provider=`` is required (``vllm``, ``sglang``, ``together``, ``fireworks``, ``groq``, ...); the

@@ -197,6 +197,9 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
     if failed:
         derived["input_tokens"] = derived["input_tokens"] or 0
         derived["output_tokens"] = derived["output_tokens"] or 0
+    elif operation == "embeddings" and derived["input_tokens"] is not None:
+        # The GenAI convention has embeddings spans report input tokens only: nothing is generated.
+        derived["output_tokens"] = derived["output_tokens"] or 0
     elif derived["input_tokens"] is None and derived["output_tokens"] is None:
         raise ContractError("gen_ai.usage.input_tokens", "is required on an inference span that succeeded")
 
@@ -245,7 +248,10 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
     if derived["provider"] is None and "provider" not in fields:
         derived["provider"] = vendor
     provider = fields.get("provider") or derived["provider"]
-    tier = fields.get("tier") or (tier_for(provider) if isinstance(provider, str) else None)
+    model = fields.get("model") or derived["model"]
+    tier = fields.get("tier") or (
+        tier_for(provider, model if isinstance(model, str) else None) if isinstance(provider, str) else None
+    )
     if endpoint and vendor is None and tier == Tier.SELF_HOSTED:
         # Our own server, called through a vendor SDK: its address names the deployment, and
         # "openai" only names the wire protocol. (Unknown hosts are not assumed to be ours: they

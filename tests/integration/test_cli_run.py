@@ -25,6 +25,23 @@ LINE = re.compile(r"dbt build 2026-03-02\.\.2026-03-03: (\d+) nodes ok in [\d.]+
 BASE_LINE = re.compile(r"dbt build seeds\+staging: (\d+) nodes ok in [\d.]+s \(log: (\S+)\)")
 
 
+def assert_sensors_start_nothing(home: Home) -> None:
+    """Opening the UI after a run: both sensors agree with `tierwise status` that nothing is pending."""
+    import dagster as dg
+
+    from pipelines.defs.dbt.sensors import dirty_days_sensor
+    from pipelines.defs.landing.sensors import kafka_lag_sensor
+    from reports.status import collect_status
+
+    lags = [t["consumer_lag"] for t in collect_status()["topics"].values()]
+    assert lags == [0, 0]
+    with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
+        for sensor in (kafka_lag_sensor, dirty_days_sensor):
+            tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+            assert not tick.run_requests, (sensor.name, tick.run_requests)
+            assert tick.skip_message, sensor.name
+
+
 def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
     kafka_bootstrap: str,
     fresh_topics: dict[str, str],
@@ -77,6 +94,7 @@ def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
     with duckdb.connect(str(tw_home.warehouse), read_only=True) as con:
         newest = con.execute("SELECT max(event_time), max(event_date) FROM raw.usage_events").fetchone()
     assert newest is not None and newest[0] < datetime(2026, 3, 3, 12) and newest[1] == date(2026, 3, 3)
+    assert_sensors_start_nothing(tw_home)
 
     # A row that breaks a staging data test (landing would never let it in) fails the next build.
     con = connect(tw_home.warehouse)

@@ -129,6 +129,19 @@ def test_offsets_stored_with_rows_and_mirrored_to_the_group(
     assert consumer_lag(kafka_bootstrap, "tierwise-landing-test", [topic]) == {topic: 0}
     assert warehouse.execute("SELECT count(*) FROM raw.usage_events").fetchone()[0] == 300
 
+    # A mirror that fell behind (a commit that failed) is set right by the next landing, even with nothing to land,
+    # so the lag sensor and `tierwise status` never see work the warehouse already has.
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    group = KafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id="tierwise-landing-test", enable_auto_commit=False)
+    group.commit({TopicPartition(topic, p): OffsetAndMetadata(0, "", -1) for p in group.partitions_for_topic(topic)})
+    group.close(autocommit=False)
+    assert consumer_lag(kafka_bootstrap, "tierwise-landing-test", [topic]) == {topic: 300}
+    again = TopicLander(kafka_bootstrap, warehouse, topic, consumer="tierwise-landing-test").land()
+    assert again.landed == 0 and again.batches == 0
+    assert consumer_lag(kafka_bootstrap, "tierwise-landing-test", [topic]) == {topic: 0}
+
 
 def test_status_reports_landed_rejected_duplicates_lag_and_newest_event(
     kafka_bootstrap: str, fresh_topics: dict[str, str], topic_prefix: str, tw_home, monkeypatch: pytest.MonkeyPatch

@@ -174,9 +174,14 @@ def test_cli_emit_replay_and_simulate_round_trip(
     )
     path = tmp_path / "more.jsonl"
     path.write_text(json.dumps(usage_event(2)) + "\nnot json\n")
-    assert main(["replay", str(path), *topic]) == 0
+    # Some records invalid: the valid ones are sent, and the exit code says not all of them were.
+    assert main(["replay", str(path), *topic]) == 3
     out = capsys.readouterr().out
     assert "1 sent (0 GPU), 1 invalid" in out and f"{path}:2: <json>" in out
+    junk = tmp_path / "junk.jsonl"
+    junk.write_text("not json\n{}\n")
+    assert main(["replay", str(junk), *topic, "--no-dlq"]) == 3
+    assert "0 sent (0 GPU), 2 invalid" in capsys.readouterr().out
     landed = landed_usage(kafka_bootstrap, fresh_topics["usage"], 3)
     assert landed["cli-1"].tags == {"k": "v"} and landed["cli-1"].deployment == "gpu-east-1"
 

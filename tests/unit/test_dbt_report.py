@@ -11,7 +11,8 @@ import pytest
 
 from core.home import Home
 from pipelines.dbt_cli import DbtRunReport, NodeResult, dbt_run_dir, describe_counts, prune_run_dirs, read_run_results
-from pipelines.run import _dbt_console, error_lines
+from pipelines.run import _dbt_console
+from pipelines.step_errors import error_lines
 
 FIRST, LAST = date(2026, 11, 26), date(2026, 11, 28)
 

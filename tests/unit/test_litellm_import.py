@@ -189,8 +189,13 @@ def test_write_replaces_the_rows_of_the_same_date_only(tmp_path: Path) -> None:
     )
     prices.write_imported_prices(con, one, date(2026, 6, 1), "b.json")
     assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
-    # importing again for May replaces May's rows and leaves June's alone
-    prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json")
+    # importing again for May with fewer models would unprice 13 of them: refused unless asked for
+    with pytest.raises(TierwiseError, match=r"would remove 13 price\(s\) imported for 2026-05-01: anthropic/"):
+        prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json")
+    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
+    # with replace, it replaces May's rows and leaves June's alone
+    written = prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json", replace=True)
+    assert len(written.removed) == 13 and ("openai", "gpt-5.4") not in written.removed
     rows = con.execute(
         "select valid_from, model, input_cost_per_token::varchar, valid_to, source_file "
         "from raw.imported_prices order by valid_from"
@@ -248,6 +253,30 @@ def test_cli_rejects_bad_dates(home: Home, capsys: pytest.CaptureFixture[str], a
     code = main(["prices", "import", "litellm", str(FIXTURE), *argv])
     assert code == 2
     assert message in capsys.readouterr().err
+
+
+def test_cli_import_of_nothing_is_an_error_and_keeps_the_prices(
+    home: Home, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert main(["prices", "import", "litellm", str(FIXTURE), "--effective-from", "2026-05-01"]) == 0
+    empty = tmp_path / "empty.json"
+    empty.write_text("{}")
+    capsys.readouterr()
+    assert main(["prices", "import", "litellm", str(empty), "--effective-from", "2026-05-01"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("tierwise: error: no usable price in the file (0 entries skipped)") and err.count("\n") == 1
+    # a shorter list needs --replace, and then says what it removed
+    one = tmp_path / "one.json"
+    one.write_text(json.dumps({"gpt-5.4": json.loads(FIXTURE.read_text())["gpt-5.4"]}))
+    assert main(["prices", "import", "litellm", str(one), "--effective-from", "2026-05-01"]) == 2
+    assert "would remove 13 price(s) imported for 2026-05-01" in capsys.readouterr().err
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.imported_prices").fetchone() == (14,)
+    assert main(["prices", "import", "litellm", str(one), "--effective-from", "2026-05-01", "--replace"]) == 0
+    out = capsys.readouterr().out
+    assert "imported 1 prices" in out and "removed 13 price(s) of the earlier import: anthropic/" in out
+    with duckdb.connect(str(home.warehouse), read_only=True) as con:
+        assert con.execute("select count(*) from raw.imported_prices").fetchone() == (1,)
 
 
 def test_cli_missing_file_is_one_line(home: Home, capsys: pytest.CaptureFixture[str]) -> None:

@@ -11,6 +11,7 @@ import click
 
 from core.settings import Settings
 from pipelines.instance import use_home_for_dagster
+from tierwise.ui_port import DEFAULT_UI_PORT, choose_ui_port
 
 
 @click.command()
@@ -22,6 +23,7 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     """Broker up, topics, a month of simulated traffic, landing, dbt build, spend summary."""
     from ingest.simulator import SimConfig, last_day
     from pipelines.run import run_pipeline
+    from pipelines.run_progress import RunProgress
     from streaming.broker import LocalBroker
     from streaming.topics import ensure_topics
     from tierwise.commands.pipeline import echo_dbt_run, echo_landed
@@ -40,12 +42,14 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     assert isinstance(root, click.Group)
     ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(), seed=seed)
     click.echo("[3/4] landing from Kafka and building the marts")
-    run_pipeline(
-        settings,
-        verbose=verbose,
-        on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
-        on_dbt_run=lambda r: echo_dbt_run(r, "      "),
-    )
+    with RunProgress(enabled=sys.stderr.isatty() and not verbose) as progress:
+        run_pipeline(
+            settings,
+            verbose=verbose,
+            on_landed=lambda s: echo_landed(s, "      ", "rejected to the DLQ"),
+            on_dbt_run=lambda r: echo_dbt_run(r, "      "),
+            progress=progress,
+        )
     last = last_day(window.end)
     click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last} (today so far included)")
     # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.
@@ -58,14 +62,23 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     )
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
-        "Try `tierwise spend --by team,month`, `tierwise status`, or `make ui` for the Dagster UI."
+        "Try `tierwise spend --by team,month`, `tierwise latency`, `tierwise unpriced`, `tierwise shadow`,\n"
+        "`tierwise status`, or `make ui` for the Dagster UI."
     )
 
 
 @click.command()
-@click.option("--port", type=int, default=3000, show_default=True)
-def ui(port: int) -> None:
+@click.option(
+    "--port", type=int, default=DEFAULT_UI_PORT, show_default=True, help="A busy default moves to the next free port."
+)
+@click.pass_context
+def ui(ctx: click.Context, port: int) -> None:
     """The Dagster UI and daemon (sensors) for this TIERWISE_HOME."""
+    explicit = ctx.get_parameter_source("port") is not click.core.ParameterSource.DEFAULT
+    chosen = choose_ui_port(port, explicit)
+    if chosen != port:
+        click.echo(f"port {port} is in use; using {chosen}")
+    port = chosen
     from pipelines.defs.dbt.project import prepare_manifest
 
     dagster_home = use_home_for_dagster(Settings.from_env())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from datetime import UTC, date, datetime
@@ -10,10 +11,13 @@ from typing import Any
 
 import click
 
+from core import env
 from core.errors import TierwiseError
 from core.home import Home
 from streaming.broker import probe_timeout, resolve_bootstrap, wait_for_metadata
-from streaming.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for, missing_topics
+
+INCOMPLETE_EXIT = 3  # replay: some records were invalid, or none was sent
 
 
 def _connect() -> tuple[Home, str]:
@@ -82,20 +86,30 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
     except ContractError as exc:
         raise TierwiseError(f"invalid event: {exc}") from None
     home, bootstrap = _connect()
+    target = gpu_topic if is_gpu_heartbeat(event) else topic
+    missing = missing_topics(bootstrap, (target,))
+    if not env.debug():
+        # The outcome is reported below in one line; the emitter's own warnings would say it twice.
+        logging.getLogger("tierwise.emitter").setLevel(logging.ERROR)
     emitter = TelemetryEmitter(bootstrap, topic=topic, gpu_topic=gpu_topic, spill_dir=home.spill)
     emitter.emit(model)
     emitter.close(timeout=probe_timeout())
     stats = emitter.stats()
-    target = gpu_topic if is_gpu_heartbeat(event) else topic
-    if stats.sent + stats.replayed >= 1:
-        click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
-    elif stats.dropped:
-        raise TierwiseError(f"event {model.event_id} could not be sent nor spilled to {emitter.spill_dir}")
-    else:
-        click.echo(
-            f"Kafka at {bootstrap} did not acknowledge in time; {model.event_id} is kept in "
-            f"{emitter.spill_dir} and goes out with the next emit"
+    if stats.dropped:
+        raise TierwiseError(f"event {model.event_id} could not be sent nor parked in {emitter.spill_dir}")
+    if stats.spill_bytes:  # the new event is the newest: anything left in the spill includes it
+        if missing:
+            cause = f"topic {target} does not exist at {bootstrap} (create it with `tierwise kafka topics`)"
+        else:
+            cause = f"Kafka at {bootstrap} did not take it within {probe_timeout():.0f}s ({emitter.last_error or 'no ack'})"
+        raise TierwiseError(
+            f"event {model.event_id} not delivered: {cause}; it is parked in {emitter.spill_dir} "
+            "and goes out first with the next `tierwise emit`"
         )
+    earlier = stats.sent + stats.replayed - 1
+    click.echo(f"sent {model.event_id} to {target} at {bootstrap}")
+    if earlier > 0:
+        click.echo(f"delivered {earlier} parked event(s) first, from {emitter.spill_dir}")
 
 
 @click.command()
@@ -115,7 +129,10 @@ def emit(json_text: str | None, tags: tuple[str, ...], topic: str, gpu_topic: st
 @click.option("--show", "show", type=int, default=10, show_default=True, help="Invalid records to list.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq: bool, show: int, no_progress: bool) -> None:
-    """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ."""
+    """Validate saved events (JSONL, CSV, OTLP/JSON) and send the valid ones; invalid ones go to the DLQ.
+
+    Exit code 0 when every record was sent, 3 when some were invalid or none was sent, 2 on an error.
+    """
     from ingest.emitter import TelemetryEmitter
     from ingest.replay import FileDeadLetters, replay_files, require_files
 
@@ -146,6 +163,9 @@ def replay(files: tuple[Path, ...], fmt: str, topic: str, gpu_topic: str, no_dlq
         click.echo(f"  {r.file}:{r.line}: {r.reason}")
     if summary.invalid > len(summary.rejections):
         click.echo(f"  ... and {summary.invalid - len(summary.rejections)} more")
+    if summary.invalid or not summary.accepted:
+        # Scripts can tell a clean replay from one that left records behind (or sent nothing at all).
+        click.get_current_context().exit(INCOMPLETE_EXIT)
 
 
 @click.command()
@@ -204,6 +224,7 @@ def simulate(
 ) -> None:
     """Generate seeded, realistic traffic for all three tiers (the demo's data) and send or write it."""
     from ingest.simulator import SimConfig, resolve_volume, send_to_kafka, write_jsonl
+    from pipelines.run_progress import hours_bar
     from streaming.topics import ensure_topics
 
     cfg = SimConfig(
@@ -227,16 +248,19 @@ def simulate(
     click.echo(
         f"simulating {describe_window(cfg.start, cfg.end)} at {req_s:.3f} requests/s (token scale {scale:.2f}), seed {seed}"
     )
+    show = sys.stderr.isatty()  # a bar of simulated hours, on a terminal only
     if out is not None:
         try:
-            summary = write_jsonl(cfg, str(out))
+            with hours_bar(show) as on_hour:
+                summary = write_jsonl(cfg, str(out), on_hour)
         except OSError as exc:
             raise TierwiseError(f"cannot write {out}: {exc.strerror or exc}") from None
         where = str(out)
     else:
         _, bootstrap = _connect()
         ensure_topics(bootstrap, topics=(topic, gpu_topic, dlq_for(topic), dlq_for(gpu_topic)))
-        summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression)
+        with hours_bar(show) as on_hour:
+            summary = send_to_kafka(cfg, bootstrap, topic, gpu_topic, None if compression == "none" else compression, on_hour)
         where = f"{topic} / {gpu_topic} at {bootstrap}"
     rate_s = summary.total / summary.seconds if summary.seconds else 0.0
     click.echo(

@@ -6,7 +6,17 @@ import click
 
 from core.home import Home
 from streaming.broker import LocalBroker, resolve_bootstrap
-from streaming.topics import ensure_topics
+from streaming.topics import ALL_TOPICS, ensure_topics
+
+STOPPED_EXIT = 3  # LSB init-script convention for "program is not running"
+
+
+def _home_topics() -> tuple[str, ...]:
+    """The four tierwise topics under this environment's TIERWISE_TOPIC_PREFIX."""
+    from core.settings import Settings
+
+    settings = Settings.from_env()
+    return tuple(settings.topic(t) for t in ALL_TOPICS)
 
 
 @click.group()
@@ -24,6 +34,10 @@ def up(port: int | None, heap: str | None, data_dir: str | None, timeout: float)
     home = Home.from_env().ensure()
     status = LocalBroker(home, heap=heap, data_dir=data_dir).up(port=port, timeout_s=timeout)
     click.echo(status.describe())
+    # The broker does not auto-create topics: without them the first emit has nowhere to go.
+    created = ensure_topics(status.bootstrap or "", topics=_home_topics())
+    if created:
+        click.echo(f"topics created: {', '.join(created)}")
 
 
 @kafka.command()
@@ -35,9 +49,13 @@ def down() -> None:
 
 
 @kafka.command()
-def status() -> None:
-    """Say whether the broker runs and where."""
-    click.echo(LocalBroker(Home.from_env()).status().describe())
+@click.pass_context
+def status(ctx: click.Context) -> None:
+    """Say whether the broker runs and where; exit code 3 when it is stopped (as service managers do)."""
+    state = LocalBroker(Home.from_env()).status()
+    click.echo(state.describe())
+    if not state.running:
+        ctx.exit(STOPPED_EXIT)
 
 
 @kafka.command()
@@ -45,7 +63,7 @@ def status() -> None:
 def topics(partitions: int | None) -> None:
     """Create the tierwise topics that are missing."""
     bootstrap = resolve_bootstrap(Home.from_env())
-    created = ensure_topics(bootstrap, partitions=partitions)
+    created = ensure_topics(bootstrap, partitions=partitions, topics=_home_topics())
     click.echo(f"created: {', '.join(created)}" if created else "all topics exist")
 
 

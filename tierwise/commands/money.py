@@ -8,23 +8,22 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import click
 import duckdb
 
 from core.errors import TierwiseError
 from core.home import Home, warehouse_path
+from core.warehouse_lock import open_with_retry
 from landing import prices
 from landing.dirty_days import dirty_days_in
 from landing.warehouse import connect
 from pipelines.defs.prices import announce_price_import
 from reports import focus
-from reports.spend import MONEY_COLUMNS, SpendQuery, parse_by, query_spend, to_json_rows
-
-DISPLAY_CENTS = Decimal("0.0001")  # text output only; --json and the marts keep every digit
+from reports.spend import SpendQuery, parse_by, query_spend, to_json_rows
+from reports.tables import Column, key_column, render_csv, render_table
+from tierwise.commands.options import format_option, from_option, json_option, to_option
 
 
 def parse_day(text: str | None, option: str) -> date | None:
@@ -36,22 +35,21 @@ def parse_day(text: str | None, option: str) -> date | None:
         raise TierwiseError(f"{option} {text!r} is not a date: use YYYY-MM-DD") from exc
 
 
-def _cell(key: str, value: Any) -> str:
-    if value is None:
-        return "unpriced" if key == "cost_usd" else "-"
-    if key in MONEY_COLUMNS:
-        return f"${value.quantize(DISPLAY_CENTS)}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)
-
-
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
-    cells = [[_cell(c, row[c]) for c in columns] for row in rows]
-    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True))]
-    lines += ["  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)) for r in cells]
-    return "\n".join(line.rstrip() for line in lines)
+SPEND_MEASURES = [
+    # in the order they give way when the table is too wide (the last goes first)
+    Column("cost_usd", kind="money", total=True, null="unpriced"),
+    Column("requests", kind="count", total=True),
+    Column("error_requests", "errors", kind="count", total=True),
+    Column("unpriced_requests", "unpriced", kind="count", total=True),
+    Column("token_cost_usd", "token_cost", kind="money", total=True),
+    Column("gpu_cost_usd", "gpu_cost", kind="money", total=True),
+    Column("ops_cost_usd", "ops_cost", kind="money", total=True),
+    Column("tokens_input", "input", kind="count", total=True),
+    Column("tokens_output", "output", kind="count", total=True),
+    Column("tokens_cache_read", "cache_read", kind="count", total=True),
+    Column("tokens_cache_creation", "cache_write", kind="count", total=True),
+    Column("tokens_reasoning", "reasoning", kind="count", total=True),
+]
 
 
 @click.command()
@@ -62,34 +60,29 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     show_default=True,
     help="Comma-separated keys: workload, team, tier, provider, model, day, month.",
 )
-@click.option("--from", "date_from", metavar="YYYY-MM-DD", help="First UTC day (inclusive).")
-@click.option("--to", "date_to", metavar="YYYY-MM-DD", help="End UTC day (exclusive).")
-@click.option("--json", "as_json", is_flag=True, help="Print the rows as JSON; money as exact decimal strings.")
-def spend(by: str, date_from: str | None, date_to: str | None, as_json: bool) -> None:
-    """Show LLM spend (USD), requests and tokens by type, from the spend_daily mart."""
+@from_option
+@to_option
+@format_option
+@json_option
+def spend(by: str, date_from: str | None, date_to: str | None, fmt: str, as_json: bool) -> None:
+    """Show LLM spend (USD) with its split (token, GPU, ops), requests, errors and tokens, from spend_daily."""
     keys = parse_by(by)
     query = SpendQuery(by=keys, date_from=parse_day(date_from, "--from"), date_to=parse_day(date_to, "--to"))
     rows = query_spend(warehouse_path(), query)
-    if as_json:
+    fmt = "json" if as_json else fmt
+    if fmt == "json":
         click.echo(json.dumps(to_json_rows(rows), indent=2))
+        return
+    if fmt == "csv":
+        click.echo(render_csv(rows, list(rows[0]) if rows else [*keys, *(c.key for c in SPEND_MEASURES)]))
         return
     if not rows:
         click.echo("no spend in that range")
         return
-    columns = [
-        *keys,
-        "requests",
-        "tokens_input",
-        "tokens_cache_read",
-        "tokens_cache_creation",
-        "tokens_output",
-        "tokens_reasoning",
-        "cost_usd",
-    ]
-    click.echo(_table(rows, columns))
+    click.echo(render_table(rows, [*map(key_column, keys), *SPEND_MEASURES], keys=len(keys)))
     unpriced = sum(r["unpriced_requests"] or 0 for r in rows)
     if unpriced:
-        click.echo(f"\n{unpriced} request(s) have no price and are not in cost_usd: see the unpriced_usage mart")
+        click.echo(f"\n{unpriced:,} request(s) have no price and are not in cost_usd: see `tierwise unpriced`")
 
 
 @click.group()
@@ -126,7 +119,8 @@ def import_group() -> None:
     metavar="YYYY-MM-DD",
     help="UTC day from which the imported prices apply.",
 )
-def import_litellm(file: Path, effective_from: str) -> None:
+@click.option("--replace", is_flag=True, help="Allow removing prices an earlier import stored for the same day.")
+def import_litellm(file: Path, effective_from: str, replace: bool) -> None:
     """Import LiteLLM's model_prices_and_context_window.json (chat models only).
 
     The prices apply from --effective-from on and override older catalog rows; a seed row dated the same
@@ -139,17 +133,19 @@ def import_litellm(file: Path, effective_from: str) -> None:
     result = prices.load_litellm_file(file)
     path = warehouse_path()
     try:
-        con = connect(path)
+        con = open_with_retry(lambda: connect(path))  # a build or a reader may hold the file for a while
     except duckdb.IOException as exc:
-        raise TierwiseError(f"cannot open {path} for writing (a pipeline run may hold it): {exc}") from exc
+        raise TierwiseError(f"cannot open {path} for writing: {exc}") from exc
     try:
-        written = prices.write_imported_prices(con, result, day, str(file))
+        written = prices.write_imported_prices(con, result, day, str(file), replace=replace)
         pending = dirty_days_in(con)
     finally:
         con.close()
     reasons = result.skip_reasons()
     click.echo(f"imported {written.imported} prices effective {day.isoformat()} into {path}")
     click.echo(f"skipped {result.skipped_total} entries" + (f": {reasons}" if reasons else ""))
+    if written.removed:
+        click.echo(f"removed {len(written.removed)} price(s) of the earlier import: {prices.describe_models(written.removed)}")
     click.echo(repricing_message(day, written.repriced_days))
     _announce(day, written, pending)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import click
 
@@ -35,10 +36,18 @@ def run(land_only: bool, verbose: bool) -> None:
     Each dbt run prints one line; its full log stays in $TIERWISE_HOME/dbt/<run id>/dbt.log.
     """
     from pipelines.run import run_pipeline
+    from pipelines.run_progress import RunProgress
 
-    summary = run_pipeline(
-        Settings.from_env(), build=not land_only, verbose=verbose, on_landed=echo_landed, on_dbt_run=echo_dbt_run
-    )
+    # A live line on a terminal only: --verbose streams dbt's own lines, and logs and pipes want none.
+    with RunProgress(enabled=sys.stderr.isatty() and not verbose) as progress:
+        summary = run_pipeline(
+            Settings.from_env(),
+            build=not land_only,
+            verbose=verbose,
+            on_landed=echo_landed,
+            on_dbt_run=echo_dbt_run,
+            progress=progress,
+        )
     if not land_only and not summary.built_ranges:
         click.echo("marts up to date: no day changed since the last build")
     if summary.skipped_days:

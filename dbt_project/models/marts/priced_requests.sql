@@ -68,6 +68,7 @@ select
     e.tokens_total,
     e.duration_ms,
     e.ttft_ms,
+    e.eval_score,
     case
         when e.tier = 'self_hosted' then 'gpu_hours'
         when p.event_id is null then 'unpriced'

@@ -15,12 +15,13 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from landing.dirty_days import clear_dirty_days
+from landing.dirty_days import clear_dirty_days, dirty_days_in
 from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, run_dbt, warehouse_vars, window_vars
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.planning import stale_base_keys
 from pipelines.defs.dbt.project import DBT_PROJECT
 from pipelines.defs.dbt.translator import BASE_SELECTION, STAGING_TESTS, TierwiseTranslator
+from pipelines.defs.dirty_state import after_build
 from pipelines.defs.resources import DbtRunsResource, WarehouseResource
 from pipelines.instance import WAREHOUSE_POOL
 
@@ -92,7 +93,9 @@ def tierwise_dbt(
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
         cleared = clear_dirty_days(con, window.start.date(), window.end.date(), started)
-    context.log.info(f"cleared {cleared} dirty day marks")
+        still_dirty = dirty_days_in(con)
+    context.log.info(f"cleared {cleared} dirty day marks; {len(still_dirty)} day(s) still wait for a rebuild")
+    context.log_event(after_build(still_dirty))
 
 
 dbt_base_job = dg.define_asset_job(

@@ -1,7 +1,7 @@
 """Rebuild the days whose raw rows changed (today's traffic and late events alike) or whose prices changed.
 
-Landing and `tierwise prices import` write the full list of dirty days into their materialization
-metadata, so this sensor reads Dagster's event log only and never holds a lock on the warehouse.
+Landing, `tierwise prices import` and each dbt build post the full list of dirty days to Dagster's event log
+(pipelines/defs/dirty_state.py), so this sensor never holds a lock on the warehouse.
 """
 
 import hashlib
@@ -10,10 +10,7 @@ import dagster as dg
 
 from pipelines.defs.dbt.assets import PARTITIONS, dbt_base_job, dbt_job, tierwise_dbt_base
 from pipelines.defs.dbt.planning import plan_dirty_ranges, range_tags, stale_base_keys
-from pipelines.defs.landing.assets import raw_gpu_usage, raw_usage_events
-from pipelines.defs.prices import IMPORTED_PRICES_KEY
-
-WATCHED = [raw_usage_events.key, raw_gpu_usage.key, IMPORTED_PRICES_KEY]
+from pipelines.defs.dirty_state import newest_dirty_days
 
 
 def dirty_day_requests(dirty: list[str], valid_keys: set[str], cursor_id: int) -> list[dg.RunRequest]:
@@ -39,25 +36,18 @@ def base_request(stale: list[dg.AssetKey]) -> dg.RunRequest:
 )
 def dirty_days_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
     last_seen = int(context.cursor or 0)
-    newest = last_seen
-    dirty: set[str] = set()
-    for key in WATCHED:
-        records = context.instance.fetch_materializations(
-            dg.AssetRecordsFilter(asset_key=key, after_storage_id=last_seen), limit=1, ascending=False
-        ).records
-        if not records:
-            continue
-        record = records[0]
-        newest = max(newest, record.storage_id)
-        mat = record.asset_materialization
-        if mat is not None and "dirty_days" in mat.metadata:
-            dirty.update(mat.metadata["dirty_days"].value)  # type: ignore[arg-type]
-    if newest == last_seen:
-        return dg.SkipReason("no new landing or price import since the last check")
-    requests = dirty_day_requests(sorted(dirty), set(PARTITIONS.get_partition_keys()), newest)
+    newest = newest_dirty_days(context.instance, last_seen)
+    if newest is None:
+        return dg.SkipReason("no new landing, price import or build since the last check")
+    storage_id, dirty = newest
+    if not dirty:
+        # The newest word (often a build's) is that nothing waits: launching anything would redo work.
+        context.update_cursor(str(storage_id))
+        return dg.SkipReason("no day waits for a rebuild")
+    requests = dirty_day_requests(sorted(dirty), set(PARTITIONS.get_partition_keys()), storage_id)
     stale = stale_base_keys(context.instance, tierwise_dbt_base)
     if requests and stale:
         # The marts read the staging views: build those first and keep the cursor, so the day ranges are
         # requested on a later tick, once the base run has succeeded (its run key stops a second request).
         return dg.SensorResult(run_requests=[base_request(stale)], cursor=context.cursor)
-    return dg.SensorResult(run_requests=requests, cursor=str(newest))
+    return dg.SensorResult(run_requests=requests, cursor=str(storage_id))
