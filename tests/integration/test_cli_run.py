@@ -30,14 +30,18 @@ def assert_sensors_start_nothing(home: Home) -> None:
     import dagster as dg
 
     from pipelines.defs.dbt.sensors import dirty_days_sensor
+    from core.settings import Settings
     from pipelines.defs.landing.sensors import kafka_lag_sensor
+    from pipelines.defs.resources import build_resources
     from reports.status import collect_status
 
     lags = [t["consumer_lag"] for t in collect_status()["topics"].values()]
     assert lags == [0, 0]
     with dg.DagsterInstance.from_config(str(home.dagster)) as instance:
         for sensor in (kafka_lag_sensor, dirty_days_sensor):
-            tick = sensor.evaluate_tick(dg.build_sensor_context(instance=instance))
+            # The resources the definitions give the sensors (the lag sensor reads Kafka through one).
+            context = dg.build_sensor_context(instance=instance, resources=build_resources(Settings.from_env()))
+            tick = sensor.evaluate_tick(context)
             assert not tick.run_requests, (sensor.name, tick.run_requests)
             assert tick.skip_message, sensor.name
 
