@@ -49,6 +49,11 @@ class Home:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def config(self) -> Path:
+        """The workload and organization config file (docs/decisions.md)."""
+        return self.root / "tierwise.yaml"
+
     def ensure(self) -> Home:
         for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake, self.dbt):
             p.mkdir(parents=True, exist_ok=True)
@@ -61,3 +66,11 @@ def warehouse_path(home: Home | None = None) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return (home or Home.from_env()).warehouse
+
+
+def config_path(home: Home | None = None) -> Path:
+    """The config file: TIERWISE_CONFIG when set, else the home's tierwise.yaml (which may not exist)."""
+    env = os.environ.get("TIERWISE_CONFIG")
+    if env:
+        return Path(env).expanduser().resolve()
+    return (home or Home.from_env()).config
