@@ -69,7 +69,12 @@ def build(path: Path, cfg: SimConfig) -> dict[str, int]:
             target.append(row)
             counts[kind] += 1
             if len(target) >= CHUNK:
-                _flush(con, "gpu_usage" if kind == "gpu" else "usage_events", GPU_COLUMNS if kind == "gpu" else USAGE_COLUMNS, target)
+                _flush(
+                    con,
+                    "gpu_usage" if kind == "gpu" else "usage_events",
+                    GPU_COLUMNS if kind == "gpu" else USAGE_COLUMNS,
+                    target,
+                )
         _flush(con, "usage_events", USAGE_COLUMNS, usage)
         _flush(con, "gpu_usage", GPU_COLUMNS, gpu)
         con.execute("checkpoint")

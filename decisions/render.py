@@ -104,7 +104,7 @@ def recommendations_text(rows: Sequence[dict[str, Any]]) -> str:
                 r["action"],
                 rec,
                 usd(r["monthly_savings_usd"]) if r["monthly_savings_usd"] is not None else "-",
-                f"{when} ({r['forecast_confidence']})",
+                f"{when} ({r['forecast_confidence']})" if r["forecast_confidence"] else "-",
             ]
         )
     lines = [table(headers, body, right=(2, 5))]

@@ -8,7 +8,7 @@ import sys
 import click
 
 from tierwise import __version__
-from tierwise.commands import demo, events, kafka, money, pipeline
+from tierwise.commands import decide, demo, events, kafka, money, pipeline
 from tierwise.errors import TierwiseError
 
 
@@ -23,7 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(kafka.kafka)
-for module in (events, pipeline, money, demo):
+for module in (events, pipeline, money, decide, demo):
     for command in module.COMMANDS:
         cli.add_command(command)
 

@@ -9,6 +9,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from decisions.config import load_into_warehouse
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.project import tierwise_dbt_project
 from pipelines.defs.resources import WarehouseResource
@@ -41,6 +42,10 @@ def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehou
     )
     # dbt's profile reads the warehouse path from the environment of the dbt process it starts.
     os.environ["TIERWISE_WAREHOUSE"] = warehouse.path
+    # The projections read the workload config (tierwise.yaml) from the warehouse: load it before every build.
+    with warehouse.writer() as con:
+        config = load_into_warehouse(con)
+    context.log.info(f"workload config: {config or 'none, every workload on the stated defaults'}")
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
