@@ -18,7 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from schemas.workload_config import TierwiseConfig
 from tierwise.errors import TierwiseError
-from tierwise.home import config_path
+from tierwise.home import config_path, config_path_is_explicit
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -82,7 +82,7 @@ def parse_file(path: Path, model: type[M]) -> M:
 def load_config(path: Path | None = None) -> tuple[TierwiseConfig, Path | None]:
     """The config at `path` (default: TIERWISE_CONFIG, else $TIERWISE_HOME/tierwise.yaml); an absent
     default file is an empty config (every workload on the stated defaults), an absent named file an error."""
-    explicit = path is not None
+    explicit = path is not None or config_path_is_explicit()
     path = path or config_path()
     if not path.exists():
         if explicit:

@@ -74,3 +74,8 @@ def config_path(home: Home | None = None) -> Path:
     if env:
         return Path(env).expanduser().resolve()
     return (home or Home.from_env()).config
+
+
+def config_path_is_explicit() -> bool:
+    """True when TIERWISE_CONFIG names the file: then it must exist."""
+    return bool(os.environ.get("TIERWISE_CONFIG"))

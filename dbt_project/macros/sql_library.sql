@@ -1019,13 +1019,13 @@ band as (
     from full_pick
 ),
 blocker_rows as (
-    -- what stopped cheaper options: each rule once, with its first detail
+    -- what stopped options as cheap as the recommendation or cheaper: each rule once, with its first detail
     select p.workload, b.rule, min(b.detail) as detail, min(p.monthly_cost_usd) as cost
     from p
     join band as bd on bd.workload = p.workload
     cross join unnest(p.blockers) as u(b)
     where not p.is_current and p.available
-      and (bd.rec_cost is null or p.monthly_cost_usd < bd.rec_cost)
+      and (bd.rec_cost is null or p.monthly_cost_usd <= bd.rec_cost)
     group by p.workload, b.rule
 ),
 blockers as (
@@ -1063,10 +1063,10 @@ reasons as (
                 tw_fmt_tokens(bd.tokens_per_day), bd.band_label, bd.band_tier,
                 case
                     when bd.sensitive or bd.customization_used then ''
-                    when bd.rec_tier is not null and bd.rec_tier <> bd.band_tier then format(
-                        '; the computed costs favor {} ({} a month against {} for the best allowed {} option): both are shown',
-                        bd.rec_tier, tw_fmt_usd(bd.rec_cost),
-                        tw_fmt_usd(bd.costs_by_tier[bd.band_tier].monthly_cost_usd), bd.band_tier)
+                    when bd.cheapest_tier is not null and bd.cheapest_tier <> bd.band_tier then format(
+                        '; the computed costs favor {} ({} a month against {} for the best {} option): both are shown',
+                        bd.cheapest_tier, tw_fmt_usd(bd.cheapest_cost),
+                        coalesce(tw_fmt_usd(bd.costs_by_tier[bd.band_tier].monthly_cost_usd), 'no price'), bd.band_tier)
                     else ''
                 end)},
             case when bd.ops_fte_used < bd.min_ops_fte
