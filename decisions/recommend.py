@@ -114,6 +114,11 @@ def _workload_row(
 
 def run_scenario(scenario: Scenario, today: date | None = None) -> list[dict[str, Any]]:
     """tier_recommendation rows for the scenario's workloads, computed in memory from the seeds."""
+    return project_scenario(scenario, today)[1]
+
+
+def project_scenario(scenario: Scenario, today: date | None = None) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(tier_projection rows, tier_recommendation rows) of the scenario, from the same macros as the marts."""
     today = today or datetime.now(UTC).date()
     as_of = datetime.combine(today + timedelta(days=1), datetime.min.time())
     con = catalog_connection()
@@ -156,10 +161,11 @@ def run_scenario(scenario: Scenario, today: date | None = None) -> list[dict[str
         con.execute("create table projection as select * from tw_tier_projection('wl', 'opts', 'evals', 'latency', 'asm')")
         con.execute("create table forecast as select * from tw_volume_forecast('weekly', 'projection', 'asm')")
         rows = _rows(con.execute("select * from tw_tier_recommendation('projection', 'forecast', 'asm') order by workload"))
+        projection = _rows(con.execute("select * from projection order by workload, option_id"))
     finally:
         con.close()
     order = {w.name: i for i, w in enumerate(scenario.workloads)}
-    return sorted(rows, key=lambda r: order[r["workload"]])
+    return projection, sorted(rows, key=lambda r: order[r["workload"]])
 
 
 def from_scenario_file(path: Path, today: date | None = None) -> list[dict[str, Any]]:

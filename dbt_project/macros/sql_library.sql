@@ -798,15 +798,17 @@ weekly as (
     select * from query_table(rel_weekly) where tokens_per_day > 0
 ),
 fit as (
+    -- every projected workload gets a row; one without full weeks says so
     select
-        workload,
-        cast(count(*) as integer) as weeks,
-        regr_slope(ln(tokens_per_day), week_index) as slope,
-        regr_r2(ln(tokens_per_day), week_index) as r2,
-        arg_max(tokens_per_day, week_index) as last_tokens_per_day,
-        max(week_end) as last_week_end
-    from weekly
-    group by workload
+        p.workload,
+        cast(count(wk.week_index) as integer) as weeks,
+        regr_slope(ln(wk.tokens_per_day), wk.week_index) as slope,
+        regr_r2(ln(wk.tokens_per_day), wk.week_index) as r2,
+        arg_max(wk.tokens_per_day, wk.week_index) as last_tokens_per_day,
+        max(wk.week_end) as last_week_end
+    from (select distinct workload from query_table(rel_projection)) as p
+    left join weekly as wk on wk.workload = p.workload
+    group by p.workload
 ),
 thresholds as (
     -- a break-even only matters in the direction that makes the option the cheaper one: self-hosting gets

@@ -22,7 +22,9 @@ OPS = Decimal("0.1") * 150_000 / 12  # $1,250
 GPU_HOUR = 1200 * Decimal("0.7") * 3600  # 3,024,000 tokens one GPU serves in an hour
 
 
-def gpus_for(tokens_per_day: int, peak_to_mean: Decimal = Decimal(1), per_gpu_hour: Decimal = GPU_HOUR, replica: int = 2) -> int:
+def gpus_for(
+    tokens_per_day: int, peak_to_mean: Decimal = Decimal(1), per_gpu_hour: Decimal = GPU_HOUR, replica: int = 2
+) -> int:
     peak_hour = math.ceil(Decimal(tokens_per_day) * peak_to_mean / 24)
     raw = max(2, math.ceil(peak_hour / per_gpu_hour))
     return replica * math.ceil(raw / replica)
@@ -88,7 +90,9 @@ def test_a_crossover_is_where_self_hosting_becomes_and_stays_cheaper() -> None:
     assert crossover is not None
     below = compute(WhatIf(**{**base.__dict__, "volumes": (crossover - 1,)}))
     assert costs(below, "hosted_open_api")[0] < costs(below, "self_hosted")[0]
-    above = compute(WhatIf(**{**base.__dict__, "volumes": tuple(crossover + d for d in (0, 10**6, 10**7, 10**8, 10**9, 10**10))}))
+    above = compute(
+        WhatIf(**{**base.__dict__, "volumes": tuple(crossover + d for d in (0, 10**6, 10**7, 10**8, 10**9, 10**10))})
+    )
     assert all(s <= h for h, s in zip(costs(above, "hosted_open_api"), costs(above, "self_hosted"), strict=True))
 
 
@@ -125,7 +129,11 @@ def test_json_shape_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
     assert out["tiers"]["closed_api"]["monthly_cost_usd"] == "4500.000000000000"
     assert out["tiers"]["self_hosted"]["monthly_cost_usd"] == "4130.000000000000"
     assert out["tiers"]["self_hosted"]["gpus"] == 2
-    assert set(out["crossovers"]) == {"closed_api_vs_self_hosted", "hosted_open_api_vs_self_hosted", "closed_api_vs_hosted_open_api"}
+    assert set(out["crossovers"]) == {
+        "closed_api_vs_self_hosted",
+        "hosted_open_api_vs_self_hosted",
+        "closed_api_vs_hosted_open_api",
+    }
     assert out["crossovers"]["hosted_open_api_vs_self_hosted"] is None
     assert isinstance(out["notes"], list) and out["notes"]
 

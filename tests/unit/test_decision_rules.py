@@ -45,7 +45,9 @@ def monthly(tokens_per_day: int, usd_per_million: str) -> Decimal:
 
 def test_privacy_moves_sensitive_data_onto_own_gpus_even_when_it_costs_more() -> None:
     base = {"tier_now": "closed_api", "model_now": "gpt-5.4-mini", "tokens_per_day": 20_000_000, "ops_fte": 1.0}
-    rows = recommend([{**base, "name": "health-notes", "data_class": "health"}, {**base, "name": "blog", "data_class": "public"}])
+    rows = recommend(
+        [{**base, "name": "health-notes", "data_class": "health"}, {**base, "name": "blog", "data_class": "public"}]
+    )
     health, blog = rows["health-notes"], rows["blog"]
     assert health["recommended_tier"] == "self_hosted"
     assert "health cannot leave your infrastructure" in rules(health)["privacy"]
@@ -108,8 +110,9 @@ def test_license_rules_eu_domicile_mau_limit_and_api_only_models() -> None:
     us = recommend([{**scout, "name": "triage"}], {"domicile": "US"})["triage"]
     big = recommend([{**scout, "name": "triage"}], {"domicile": "US", "monthly_active_users": 800_000_000})["triage"]
     # EU: Llama 4 is off limits, today's model included, so the workload must move off it
-    assert "llama-4-scout (Llama 4 Community License) may not be used by EU-domiciled organizations (domicile DE)" in (
-        rules(eu)["license"]
+    assert (
+        "llama-4-scout (Llama 4 Community License) may not be used by EU-domiciled organizations (domicile DE)"
+        in (rules(eu)["license"])
     )
     assert eu["recommended_model"] != "llama-4-scout" and eu["action"] in ("switch", "evaluate_first")
     # US below 700M MAU: groq's scout is already the cheapest mid-range option, nothing to do
@@ -152,7 +155,10 @@ def test_quality_gate_refuses_a_candidate_more_than_5_percent_worse_and_asks_for
     assert "-3.0% against claude-sonnet-4-6 in shadow traffic, within the 5.0% gate" in rules(passes)["quality"]
     assert fails["action"] == "stay" and fails["recommended_model"] == "claude-sonnet-4-6"
     assert fails["monthly_savings_usd"] == 0
-    assert "shadow eval of qwen3.5-72b is -8.0% against claude-sonnet-4-6: past the 5.0% quality gate" in blockers(fails)["quality"]
+    assert (
+        "shadow eval of qwen3.5-72b is -8.0% against claude-sonnet-4-6: past the 5.0% quality gate"
+        in blockers(fails)["quality"]
+    )
     assert unknown["action"] == "evaluate_first" and unknown["recommended_model"] == "qwen3.5-72b"
     assert "evaluate first (migration playbook step 2" in rules(unknown)["quality"]
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from pipelines.settings import Settings, use_home_for_dagster
-from tierwise.home import Home, config_path
+from tierwise.home import Home, config_path, config_path_is_explicit
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "decisions" / "demo.yaml"
 
@@ -74,7 +74,7 @@ def install_demo_config(home: Home) -> Path:
     """The config the demo's recommendations use: TIERWISE_CONFIG or the home's tierwise.yaml when either
     exists, else a copy of the demo organization's (decisions/demo.yaml) written to the home."""
     path = config_path(home)
-    if not path.exists() and not os.environ.get("TIERWISE_CONFIG"):
+    if not path.exists() and not config_path_is_explicit():
         shutil.copyfile(DEMO_CONFIG, path)
     return path
 
