@@ -224,7 +224,7 @@ def test_a_start_after_now_or_a_naive_clock_is_refused() -> None:
 def test_shadow_candidates_straddle_the_quality_gate() -> None:
     """support-chat's candidate scores within 5% of the incumbent, doc-summarizer's does not (the demo's switch
     and its refusal)."""
-    records = run(days=30, rate=0.4, seed=3)
+    records = run(days=6, rate=0.1, seed=3)
     scores: dict[tuple[str, bool], list[float]] = defaultdict(list)
     for r in records:
         if r.kind == "usage":
