@@ -455,7 +455,7 @@ from self_costed;
 -- one row for what it runs today (is_current): cost at today's volume, savings, break-even volume against
 -- today's tier, payback, quality and latency evidence, and the rules that block the option.
 -- rel_workloads (one row per workload; NULL config fields take the stated defaults):
---   workload, team, tier_now, provider_now, model_now, current_gpu_type, current_engine, current_quantization,
+--   workload, tier_now, provider_now, model_now, current_gpu_type, current_engine, current_quantization, current_gpus,
 --   volume, tpd_<type>, btpd_<type>, cached_share, peak_to_mean, observed_monthly_cost_usd,
 --   data_class (internal), ops_fte (0), customization (false), latency_slo_ms, capability_class (the current
 --   model's), candidate_models, exclude_models, domicile, eu_domiciled (false), monthly_active_users (0).
@@ -583,6 +583,8 @@ rows as (
         cc.current_gpu_hour_capacity,
         w.tier_now, w.provider_now, w.model_now, w.data_class_used, w.sensitive, w.ops_fte_used, w.customization_used,
         w.eu_used, w.domicile, w.mau_used, w.latency_slo_ms, w.class_used,
+        w.current_gpu_type as w_gpu_type, w.current_engine as w_engine, w.current_quantization as w_quantization,
+        w.current_gpus as w_gpus,
         coalesce(e.eval_n, es.eval_n) as eval_n,
         coalesce(e.eval_mean, es.eval_mean) as eval_mean,
         coalesce(e.baseline_n, es.baseline_n) as baseline_n,
@@ -668,10 +670,11 @@ select
     provider,
     model,
     capability_class,
-    gpu_type,
-    gpus,
-    engine,
-    quantization,
+    -- today's self-hosted row shows the deployment as it runs (its cost is what it was charged)
+    case when is_current and tier = 'self_hosted' and w_gpu_type is not null then w_gpu_type else gpu_type end as gpu_type,
+    case when is_current and tier = 'self_hosted' and w_gpus is not null then w_gpus else gpus end as gpus,
+    case when is_current and tier = 'self_hosted' and w_engine is not null then w_engine else engine end as engine,
+    case when is_current and tier = 'self_hosted' and w_quantization is not null then w_quantization else quantization end as quantization,
     volume as tokens_per_day,
     unavailable_reason,
     (unavailable_reason is null and monthly_cost_usd is not null) as available,
@@ -759,7 +762,7 @@ with best as (
     from query_table(rel_projection)
     where available and (not is_current or tier = tier_now)
     qualify row_number() over (
-        partition by workload, tier order by allowed desc, is_current desc, monthly_cost_usd, option_id) = 1
+        partition by workload, tier order by allowed desc, monthly_cost_usd, option_id) = 1
 ),
 grid as (
     select
@@ -935,7 +938,7 @@ best_tier as (
     select *
     from p
     where available and (not is_current or tier = tier_now)
-    qualify row_number() over (partition by workload, tier order by allowed desc, is_current desc, monthly_cost_usd, option_id) = 1
+    qualify row_number() over (partition by workload, tier order by allowed desc, monthly_cost_usd, option_id) = 1
 ),
 tiers as (
     select
@@ -999,7 +1002,9 @@ full_pick as (
            r.commercial_use as rec_commercial_use, r.breakeven_tokens_per_day as rec_breakeven, r.payback_months as rec_payback,
            r.quality_loss_max as rec_quality_loss, r.eval_gap as rec_gap,
            t.costs_by_tier, t.cheapest_tier, t.cheapest_cost,
-           ba.model as any_model, ba.provider as any_provider, ba.tier as any_tier
+           ba.model as any_model, ba.provider as any_provider, ba.tier as any_tier,
+           case when ba.tier = 'self_hosted' then format('{} x {} ({} {})', ba.gpus, ba.gpu_type, ba.engine, ba.quantization)
+                else ba.provider end as any_where
     from picked as pk
     left join p as r on r.workload = pk.workload and r.option_id = pk.pick_id
     left join tiers as t on t.workload = pk.workload
@@ -1049,9 +1054,10 @@ cheaper_self_blocked as (
       and (bd.rec_cost is null or p.monthly_cost_usd < bd.rec_cost)
 ),
 quality_fails as (
+    -- a failed eval matters where it stops a saving: options cheaper than today's
     select workload, min(b.detail) as detail
     from p cross join unnest(p.blockers) as u(b)
-    where b.rule = 'quality'
+    where b.rule = 'quality' and (p.current_monthly_cost_usd is null or p.monthly_cost_usd < p.current_monthly_cost_usd)
     group by workload
 ),
 reasons as (
@@ -1065,10 +1071,13 @@ reasons as (
                 tw_fmt_tokens(bd.tokens_per_day), bd.band_label, bd.band_tier,
                 case
                     when bd.sensitive or bd.customization_used then ''
+                    when bd.cheapest_tier is not null and bd.cheapest_tier <> bd.band_tier and bd.costs_by_tier[bd.band_tier] is null then format(
+                        '; the computed costs favor {} ({} a month), and no {} option serves its class: both are shown',
+                        bd.cheapest_tier, tw_fmt_usd(bd.cheapest_cost), bd.band_tier)
                     when bd.cheapest_tier is not null and bd.cheapest_tier <> bd.band_tier then format(
                         '; the computed costs favor {} ({} a month against {} for the best {} option): both are shown',
                         bd.cheapest_tier, tw_fmt_usd(bd.cheapest_cost),
-                        coalesce(tw_fmt_usd(bd.costs_by_tier[bd.band_tier].monthly_cost_usd), 'no price'), bd.band_tier)
+                        tw_fmt_usd(bd.costs_by_tier[bd.band_tier].monthly_cost_usd), bd.band_tier)
                     else ''
                 end)},
             case when bd.ops_fte_used < bd.min_ops_fte
@@ -1100,8 +1109,9 @@ reasons as (
                 when qf.detail is not null then {'rule': 'quality', 'detail': qf.detail}
             end,
             {'rule': 'cost', 'detail': case
-                when bd.action = 'blocked' then format('no option passes every rule; today {} costs {} a month',
-                    bd.model_now, tw_fmt_usd(bd.current_monthly_cost_usd))
+                when bd.action = 'blocked' then format('no option passes every rule; {}',
+                    case when bd.current_monthly_cost_usd is null then format('today''s cost of {} is unknown (no price)', bd.model_now)
+                         else format('today {} costs {} a month', bd.model_now, tw_fmt_usd(bd.current_monthly_cost_usd)) end)
                 when bd.action in ('switch', 'evaluate_first') and bd.current_monthly_cost_usd is null then format(
                     '{} on {} costs {} a month; today''s cost is unknown (no price for {})',
                     bd.rec_model, bd.rec_provider, tw_fmt_usd(bd.rec_cost), bd.model_now)
@@ -1118,8 +1128,10 @@ reasons as (
                     tw_fmt_usd(bd.rec_cost), tw_fmt_usd(bd.rec_cost - bd.current_monthly_cost_usd))
                 when bd.any_option_id is null then format('{} a month today on {}; no other option passes every rule',
                     tw_fmt_usd(bd.current_monthly_cost_usd), bd.model_now)
-                else format('{} a month today on {}; the cheapest allowed option, {} on {}, saves {}: under the {} and {} a month a switch must save',
-                    tw_fmt_usd(bd.current_monthly_cost_usd), bd.model_now, bd.any_model, bd.any_provider,
+                when bd.any_savings < 0 then format('{} a month today on {}; the cheapest allowed alternative, {} on {}, costs {} more',
+                    tw_fmt_usd(bd.current_monthly_cost_usd), bd.model_now, bd.any_model, bd.any_where, tw_fmt_usd(-bd.any_savings))
+                else format('{} a month today on {}; the cheapest allowed alternative, {} on {}, saves {}: under the {} and {} a month a switch must save',
+                    tw_fmt_usd(bd.current_monthly_cost_usd), bd.model_now, bd.any_model, bd.any_where,
                     tw_fmt_usd(bd.any_savings), tw_fmt_pct(bd.min_savings_share), tw_fmt_usd(bd.min_savings_usd))
             end},
             case when bd.latency_slo_ms is not null and bd.action in ('switch', 'evaluate_first') then {'rule': 'latency', 'detail':
