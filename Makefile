@@ -52,6 +52,7 @@ ui: install
 bench: jars
 	$(BIN)/python bench/emit.py
 	$(BIN)/python bench/landing.py
+	$(BIN)/python bench/decisions.py
 
 down: install
 	$(BIN)/tierwise kafka down

@@ -24,6 +24,7 @@ class Variable:
 VARIABLES: tuple[Variable, ...] = (
     Variable("TIERWISE_HOME", "./.tierwise", "all run-time state"),
     Variable("TIERWISE_WAREHOUSE", "$TIERWISE_HOME/warehouse.duckdb", "the DuckDB file"),
+    Variable("TIERWISE_CONFIG", "$TIERWISE_HOME/tierwise.yaml", "the workload and organization config file"),
     Variable("TIERWISE_DEBUG", "unset", "show a traceback with an error"),
     Variable("TIERWISE_LOCK_TIMEOUT", "60", "seconds a writer waits out another process's warehouse lock"),
     Variable("TIERWISE_DBT_PROJECT_DIR", "the repository's dbt_project/", "the dbt project to build"),
@@ -84,6 +85,10 @@ def home_dir() -> Path:
 
 def warehouse_override() -> Path | None:
     return _path("TIERWISE_WAREHOUSE")
+
+
+def config_override() -> Path | None:
+    return _path("TIERWISE_CONFIG")
 
 
 def debug() -> bool:

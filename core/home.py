@@ -50,6 +50,11 @@ class Home:
     def reports(self) -> Path:
         return self.root / "reports"
 
+    @property
+    def config(self) -> Path:
+        """The workload and organization config file (docs/decisions.md)."""
+        return self.root / "tierwise.yaml"
+
     def ensure(self) -> Home:
         for p in (self.root, self.dagster, self.kafka, self.spill, self.reports, self.lake, self.dbt):
             p.mkdir(parents=True, exist_ok=True)
@@ -59,3 +64,13 @@ class Home:
 def warehouse_path(home: Home | None = None) -> Path:
     """The DuckDB file: TIERWISE_WAREHOUSE when set, else the home's warehouse.duckdb."""
     return env.warehouse_override() or (home or Home.from_env()).warehouse
+
+
+def config_path(home: Home | None = None) -> Path:
+    """The config file: TIERWISE_CONFIG when set, else the home's tierwise.yaml (which may not exist)."""
+    return env.config_override() or (home or Home.from_env()).config
+
+
+def config_path_is_explicit() -> bool:
+    """True when TIERWISE_CONFIG names the file: then it must exist."""
+    return env.config_override() is not None

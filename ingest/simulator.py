@@ -5,9 +5,10 @@ deployments. Traffic follows a business-day cycle, a weekly cycle, per-workload 
 starts below ~40M tokens/day on a closed model and crosses it mid-month: the self-hosting break-even of
 the reference article), random bursts with rate-limit errors, cached prompt prefixes, nightly batch
 jobs, and shadow traffic with eval scores (the migration playbook: a candidate model on the hosted and
-on the self-hosted tier scored beside the incumbent). Deployments send a GPU heartbeat every few
-minutes. On top, configurable rates of duplicates (an event resent with the same ``event_id``), late
-events (sent hours to days after ``event_time``) and malformed messages (bad JSON, contract
+on the self-hosted tier scored beside the incumbent; support-chat's candidate passes the 5% quality gate,
+doc-summarizer's does not, so the demo's recommendations include a switch and a refusal). Deployments
+send a GPU heartbeat every few minutes. On top, configurable rates of duplicates (an event resent with the
+same ``event_id``), late events (sent hours to days after ``event_time``) and malformed messages (bad JSON, contract
 violations, oversized, and request content that landing must strip) exercise the pipeline's edges.
 
 Same seed, start date and end -> byte-identical output. Generation is plain Python, hour by hour, a few
@@ -90,6 +91,7 @@ class Workload:
     shadow_deployment: str | None = None
     shadow_from: float = 0.4  # shadowing starts after this share of the period
     shadow_rate: float = 0.08  # share of requests mirrored to the candidate
+    shadow_score: float = 0.86  # mean eval score of the candidate (the incumbent scores 0.90)
     tags: dict[str, str] = field(default_factory=dict)
 
 
@@ -138,6 +140,7 @@ WORKLOADS: tuple[Workload, ...] = (
         shadow_deployment="gpu-east-1",
         shadow_from=0.5,
         shadow_rate=0.05,
+        shadow_score=0.80,  # about 11% under the incumbent: past the playbook's 5% gate
         tags={"app": "wiki"},
     ),
     Workload(
@@ -443,8 +446,8 @@ class Simulator:
         if shadow:
             ev["shadow"] = True
         if status == "ok" and (shadow or rng.random() < 0.05):
-            # Candidates score a little below the incumbent, as in the playbook's "within 3-5%".
-            mean = 0.86 if shadow else 0.90
+            # Candidates score below the incumbent: support-chat's within the playbook's 3-5%, doc-summarizer's not.
+            mean = w.shadow_score if shadow else 0.90
             ev["eval_score"] = round(min(1.0, max(0.0, rng.gauss(mean, 0.05))), 3)
         if tier == "closed_api":
             ev["request_id"] = f"req_{rng.getrandbits(64):016x}"

@@ -1,6 +1,7 @@
 {#-
   THE cost formula of a token-priced request (docs/costs.md). Every model that needs a request's cost
-  calls this macro; nothing else multiplies tokens by prices.
+  calls this macro; nothing else multiplies tokens by prices. The rates and the sum are the DuckDB macros
+  tw_rate_<type> and tw_mix_cost of sql_library.sql, which the tier projections use for token mixes.
 
   Token types are exclusive:
     input          = input_tokens - cached_input_tokens - cache_creation_input_tokens
@@ -30,36 +31,30 @@
 {%- endmacro %}
 
 {% macro tw_token_rates(e, p) -%}
-  {%- set input_rate -%}
-    case when {{ e }}.batch and {{ p }}.batch_input_cost_per_token is not null
-         then {{ p }}.batch_input_cost_per_token else {{ p }}.input_cost_per_token end
-  {%- endset -%}
-  {%- set output_rate -%}
-    case when {{ e }}.batch and {{ p }}.batch_output_cost_per_token is not null
-         then {{ p }}.batch_output_cost_per_token else {{ p }}.output_cost_per_token end
-  {%- endset -%}
+  {#- The rate rules live once, as DuckDB macros in sql_library.sql (the projections price with them too). -#}
   {{ return({
-      'input': tw_money(input_rate),
-      'cache_read': tw_money('coalesce(' ~ p ~ '.cache_read_cost_per_token, ' ~ input_rate ~ ')'),
-      'cache_creation': tw_money('coalesce(' ~ p ~ '.cache_creation_cost_per_token, ' ~ input_rate ~ ')'),
-      'output': tw_money(output_rate),
-      'reasoning': tw_money('coalesce(' ~ p ~ '.reasoning_cost_per_token, ' ~ output_rate ~ ')'),
+      'input': 'tw_rate_input(' ~ e ~ '.batch, ' ~ p ~ '.input_cost_per_token, ' ~ p ~ '.batch_input_cost_per_token)',
+      'cache_read': 'tw_rate_cache_read(' ~ e ~ '.batch, ' ~ p ~ '.cache_read_cost_per_token, ' ~ p ~ '.input_cost_per_token, ' ~ p ~ '.batch_input_cost_per_token)',
+      'cache_creation': 'tw_rate_cache_creation(' ~ e ~ '.batch, ' ~ p ~ '.cache_creation_cost_per_token, ' ~ p ~ '.input_cost_per_token, ' ~ p ~ '.batch_input_cost_per_token)',
+      'output': 'tw_rate_output(' ~ e ~ '.batch, ' ~ p ~ '.output_cost_per_token, ' ~ p ~ '.batch_output_cost_per_token)',
+      'reasoning': 'tw_rate_reasoning(' ~ e ~ '.batch, ' ~ p ~ '.reasoning_cost_per_token, ' ~ p ~ '.output_cost_per_token, ' ~ p ~ '.batch_output_cost_per_token)',
   }) }}
 {%- endmacro %}
 
 {% macro tw_token_cost_columns(e, p) -%}
-  {#- Emits rate_<type>, cost_<type>_usd for the five token types and token_cost_usd. -#}
+  {#- Emits rate_<type>, cost_<type>_usd for the five token types and token_cost_usd (tw_mix_cost, the formula
+      the projections price token mixes with). -#}
   {%- set types = tw_token_types() -%}
   {%- set rates = tw_token_rates(e, p) -%}
-  {%- set products = [] -%}
-  {%- for t in types -%}
-    {%- do products.append(e ~ '.tokens_' ~ t ~ ' * ' ~ rates[t]) -%}
-  {%- endfor %}
   {%- for t in types %}
     {{ rates[t] }} as rate_{{ t }},
   {%- endfor %}
   {%- for t in types %}
-    {{ tw_money(products[loop.index0]) }} as cost_{{ t }}_usd,
+    {{ tw_money(e ~ '.tokens_' ~ t ~ ' * ' ~ rates[t]) }} as cost_{{ t }}_usd,
   {%- endfor %}
-    {{ tw_money(products | join(' + ')) }} as token_cost_usd
+    tw_mix_cost({{ e }}.batch, {{ e }}.tokens_input, {{ e }}.tokens_cache_read, {{ e }}.tokens_cache_creation,
+                {{ e }}.tokens_output, {{ e }}.tokens_reasoning,
+                {{ p }}.input_cost_per_token, {{ p }}.cache_read_cost_per_token, {{ p }}.cache_creation_cost_per_token,
+                {{ p }}.output_cost_per_token, {{ p }}.reasoning_cost_per_token,
+                {{ p }}.batch_input_cost_per_token, {{ p }}.batch_output_cost_per_token) as token_cost_usd
 {%- endmacro %}

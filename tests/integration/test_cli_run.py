@@ -6,6 +6,7 @@ Real broker, real landing job, real dbt build through the same Dagster jobs the 
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -29,8 +30,8 @@ def assert_sensors_start_nothing(home: Home) -> None:
     """Opening the UI after a run: both sensors agree with `tierwise status` that nothing is pending."""
     import dagster as dg
 
-    from pipelines.defs.dbt.sensors import dirty_days_sensor
     from core.settings import Settings
+    from pipelines.defs.dbt.sensors import dirty_days_sensor
     from pipelines.defs.landing.sensors import kafka_lag_sensor
     from pipelines.defs.resources import build_resources
     from reports.status import collect_status
@@ -80,6 +81,10 @@ def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
     )
     assert "2026-03-02 00:00 .. 2026-03-03 12:00 UTC (2 days)" in capfd.readouterr().out
 
+    # the workload config reaches the warehouse with every dbt build
+    (tw_home.root / "tierwise.yaml").write_text(
+        "organization: {domicile: DE}\nworkloads:\n  - {name: pii-redactor, data_class: pii}\n"
+    )
     assert main(["run"]) == 0
     out, err = capfd.readouterr()
     assert f"{fresh_topics['usage']}: landed " in out
@@ -98,6 +103,17 @@ def test_run_prints_one_line_per_dbt_build_and_a_failure_names_the_failing_node(
     with duckdb.connect(str(tw_home.warehouse), read_only=True) as con:
         newest = con.execute("SELECT max(event_time), max(event_date) FROM raw.usage_events").fetchone()
     assert newest is not None and newest[0] < datetime(2026, 3, 3, 12) and newest[1] == date(2026, 3, 3)
+    with duckdb.connect(str(tw_home.warehouse), read_only=True) as con:
+        assert con.execute("SELECT workload, data_class FROM raw.workload_config").fetchall() == [("pii-redactor", "pii")]
+        served = {w for (w,) in con.execute("SELECT DISTINCT workload FROM raw.usage_events WHERE NOT shadow").fetchall()}
+    # `tierwise recommend` reads the tier_recommendation mart the run built: one row per workload with traffic
+    assert main(["recommend", "--json"]) == 0
+    recommended = json.loads(capfd.readouterr().out)
+    assert {r["workload"] for r in recommended} == served
+    pii = next(r for r in recommended if r["workload"] == "pii-redactor")
+    assert pii["reasons"][0]["rule"] == "privacy"  # pii stays on our own GPUs (no ops team: the reason says so)
+    # an EU organization: llama-4 models are out for everyone
+    assert all(r["recommended_model"] not in ("llama-4-scout", "llama-4-maverick") for r in recommended)
     assert_sensors_start_nothing(tw_home)
 
     # A row that breaks a staging data test (landing would never let it in) fails the next build.

@@ -219,3 +219,18 @@ def test_a_start_after_now_or_a_naive_clock_is_refused() -> None:
         SimConfig(days=2).resolved(NOW.replace(tzinfo=None))
     with pytest.raises(ValueError, match="timezone-aware"):
         Simulator(SimConfig(days=2, start=START, end=NOW.replace(tzinfo=None)))
+
+
+def test_shadow_candidates_straddle_the_quality_gate() -> None:
+    """support-chat's candidate scores within 5% of the incumbent, doc-summarizer's does not (the demo's switch
+    and its refusal)."""
+    records = run(days=6, rate=0.1, seed=3)
+    scores: dict[tuple[str, bool], list[float]] = defaultdict(list)
+    for r in records:
+        if r.kind == "usage":
+            e = parse_usage(r.value)
+            if e.eval_score is not None:
+                scores[(e.workload, e.shadow)].append(e.eval_score)
+    for workload, within in (("support-chat", True), ("doc-summarizer", False)):
+        gap = statistics.mean(scores[(workload, True)]) / statistics.mean(scores[(workload, False)]) - 1
+        assert (gap > -0.05) is within, (workload, gap)

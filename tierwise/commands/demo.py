@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import click
 
+from core.home import Home, config_path, config_path_is_explicit
 from core.settings import Settings
 from pipelines.instance import use_home_for_dagster
 from tierwise.ui_port import DEFAULT_UI_PORT, choose_ui_port
+
+DEMO_CONFIG = Path(__file__).resolve().parents[2] / "decisions" / "demo.yaml"
 
 
 @click.command()
@@ -20,7 +25,7 @@ from tierwise.ui_port import DEFAULT_UI_PORT, choose_ui_port
 @click.option("--verbose", "-v", is_flag=True, help="Stream dbt's output (every node) instead of one line per dbt run.")
 @click.pass_context
 def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
-    """Broker up, topics, a month of simulated traffic, landing, dbt build, spend summary."""
+    """Broker up, topics, a month of simulated traffic, landing, dbt build, spend and tier recommendations."""
     from ingest.simulator import SimConfig, last_day
     from pipelines.run import run_pipeline
     from pipelines.run_progress import RunProgress
@@ -31,17 +36,18 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     settings = Settings.from_env()
     settings.home.ensure()
     status = LocalBroker(settings.home).up()
-    click.echo(f"[1/4] Kafka: {status.describe()}")
+    click.echo(f"[1/5] Kafka: {status.describe()}")
     ensure_topics(status.bootstrap or "")
     # The simulated month ends now: whole days up to yesterday, then today so far (SimConfig.resolved says
     # why), so the marts show no spend in hours that have not happened yet. One clock read for all steps.
     window = SimConfig(days=days).resolved(datetime.now(UTC))
     assert window.start is not None and window.end is not None
-    click.echo(f"[2/4] simulating the last {days} days of traffic up to now (seed {seed})")
+    click.echo(f"[2/5] simulating the last {days} days of traffic up to now (seed {seed})")
     root = ctx.find_root().command
     assert isinstance(root, click.Group)
     ctx.invoke(root.commands["simulate"], days=days, start=window.start.isoformat(), end=window.end.isoformat(), seed=seed)
-    click.echo("[3/4] landing from Kafka and building the marts")
+    config = install_demo_config(settings.home)
+    click.echo(f"[3/5] landing from Kafka and building the marts (workload config: {config})")
     with RunProgress(enabled=sys.stderr.isatty() and not verbose) as progress:
         run_pipeline(
             settings,
@@ -51,7 +57,7 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
             progress=progress,
         )
     last = last_day(window.end)
-    click.echo(f"[4/4] spend per workload and tier, {window.start} .. {last} (today so far included)")
+    click.echo(f"[4/5] spend per workload and tier, {window.start} .. {last} (today so far included)")
     # spend's --to is exclusive: the day after the last one, so today's spend so far is in the table.
     ctx.invoke(
         root.commands["spend"],
@@ -60,11 +66,22 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
         date_to=(last + timedelta(days=1)).isoformat(),
         as_json=False,
     )
+    click.echo("\n[5/5] tier recommendations (tier_recommendation mart; `tierwise recommend --json` for every number)")
+    ctx.invoke(root.commands["recommend"], workload=None, scenario=None, as_json=False)
     click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
-        "Try `tierwise spend --by team,month`, `tierwise latency`, `tierwise unpriced`, `tierwise shadow`,\n"
-        "`tierwise status`, or `make ui` for the Dagster UI."
+        "Try `tierwise spend --by team,month`, `tierwise recommend`, `tierwise breakeven --preset article`,\n"
+        "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, or `make ui` for the Dagster UI."
     )
+
+
+def install_demo_config(home: Home) -> Path:
+    """The config the demo's recommendations use: TIERWISE_CONFIG or the home's tierwise.yaml when either
+    exists, else a copy of the demo organization's (decisions/demo.yaml) written to the home."""
+    path = config_path(home)
+    if not path.exists() and not config_path_is_explicit():
+        shutil.copyfile(DEMO_CONFIG, path)
+    return path
 
 
 @click.command()

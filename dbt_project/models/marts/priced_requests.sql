@@ -35,7 +35,7 @@ price_in_force as (
      and (pr.valid_to is null or ev.event_time < pr.valid_to)
     where ev.tier <> 'self_hosted'
     -- latest declaration wins; on the same valid_from the seed beats an import
-    qualify row_number() over (partition by ev.event_id order by pr.valid_from desc, pr.source_priority) = 1
+    qualify row_number() over (partition by ev.event_id order by tw_price_precedence(pr.valid_from, pr.source_priority) desc) = 1
 )
 
 select
@@ -77,7 +77,8 @@ select
     (e.tier <> 'self_hosted' and p.event_id is null) as is_unpriced,
     p.price_source,
     p.valid_from as price_valid_from,
-    {{ tw_token_cost_columns('e', 'p') }}
+    {{ tw_token_cost_columns('e', 'p') }},
+    e.eval_score
 from events as e
 left join price_in_force as p
   on p.event_id = e.event_id

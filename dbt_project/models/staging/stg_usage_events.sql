@@ -17,6 +17,7 @@ select
     ev.error_type,
     ev.batch,
     ev.shadow,
+    ev.eval_score,
     ev.deployment,
     ev.input_tokens,
     ev.output_tokens,

@@ -15,6 +15,7 @@ from typing import Any
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
+from decisions.config import load_into_warehouse
 from landing.dirty_days import clear_dirty_days, dirty_days_in
 from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, run_dbt, warehouse_vars, window_vars
 from pipelines.defs.dbt.partitions import daily_partitions
@@ -47,8 +48,10 @@ def _run_folder(context: dg.AssetExecutionContext, dbt_runs: DbtRunsResource) ->
 def tierwise_dbt_base(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
 ) -> Iterator[Any]:
-    with warehouse.writer():
-        pass  # opening as a writer creates the raw tables the staging views read, on a warehouse nothing landed in yet
+    # The staging views read the raw tables and the workload config tables: make sure they exist (a writer
+    # creates the raw tables), on a warehouse nothing landed in yet too.
+    with warehouse.writer() as con:
+        load_into_warehouse(con)
     target = _run_folder(context, dbt_runs)
     context.log.info(f"dbt build of seeds and staging; dbt log: {target / 'dbt.log'}")
     yield from dbt.cli(
@@ -89,6 +92,10 @@ def tierwise_dbt(
     )
     if not tested.ok:
         raise dg.Failure(f"a data test of the staging views failed; no mart was built (dbt log: {target / 'dbt.log'})")
+    # The projections read the workload config (tierwise.yaml) from the warehouse: load it before every build.
+    with warehouse.writer() as con:
+        config = load_into_warehouse(con)
+    context.log.info(f"workload config: {config or 'none, every workload on the stated defaults'}")
     yield from dbt.cli(["build", "--vars", json.dumps(dbt_vars)], context=context, target_path=target).stream()
     # The marts now reflect every row landed before `started` for these days.
     with warehouse.writer() as con:
