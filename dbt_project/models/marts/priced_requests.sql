@@ -77,8 +77,7 @@ select
     (e.tier <> 'self_hosted' and p.event_id is null) as is_unpriced,
     p.price_source,
     p.valid_from as price_valid_from,
-    {{ tw_token_cost_columns('e', 'p') }},
-    e.eval_score
+    {{ tw_token_cost_columns('e', 'p') }}
 from events as e
 left join price_in_force as p
   on p.event_id = e.event_id

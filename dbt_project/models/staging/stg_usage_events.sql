@@ -31,7 +31,6 @@ select
     ev.reasoning_tokens as tokens_reasoning,
     ev.input_tokens + ev.output_tokens as tokens_total,
     ev.duration_ms,
-    ev.ttft_ms,
-    ev.eval_score
+    ev.ttft_ms
 from {{ source('raw', 'usage_events') }} as ev
 {{ tw_join_provider_aliases('ev.provider') }}
