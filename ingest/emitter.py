@@ -97,6 +97,25 @@ class _Replay:
     retry: bool = False
 
 
+def producer_settings(linger_ms: int, compression_type: str | None, producer_config: dict[str, Any] | None) -> dict[str, Any]:
+    """The emitter's kafka-python producer settings, the caller's `producer_config` last."""
+    # acks='all' and idempotence are forced by reliable_producer, whatever producer_config says.
+    return {
+        "linger_ms": linger_ms,
+        "compression_type": compression_type,
+        "batch_size": 64 * 1024,
+        # Records inside the producer are retried under their idempotent sequence numbers; give
+        # them long enough to outlive a broker restart rather than handing them back early.
+        "delivery_timeout_ms": 300_000,
+        "request_timeout_ms": 15_000,
+        "max_block_ms": 5_000,
+        "bootstrap_timeout_ms": 5_000,
+        # Reconnect within a second of the broker coming back (the default backs off to 30 s).
+        "reconnect_backoff_max_ms": 1_000,
+        **(producer_config or {}),
+    }
+
+
 class TelemetryEmitter:
     """Send validated usage/GPU events to Kafka; spill to disk and replay when Kafka is away.
 
@@ -139,25 +158,16 @@ class TelemetryEmitter:
         self._grace_s = connect_grace_s
         self._replay_chunk = replay_chunk
         self._client_id = client_id
-        # acks='all' and idempotence are forced by reliable_producer, whatever producer_config says.
-        self._producer_config: dict[str, Any] = {
-            "linger_ms": linger_ms,
-            "compression_type": compression_type,
-            "batch_size": 64 * 1024,
-            # Records inside the producer are retried under their idempotent sequence numbers; give
-            # them long enough to outlive a broker restart rather than handing them back early.
-            "delivery_timeout_ms": 300_000,
-            "request_timeout_ms": 15_000,
-            "max_block_ms": 5_000,
-            "bootstrap_timeout_ms": 5_000,
-            # Reconnect within a second of the broker coming back (the default backs off to 30 s).
-            "reconnect_backoff_max_ms": 1_000,
-            **(producer_config or {}),
-        }
+        self._producer_config = producer_settings(linger_ms, compression_type, producer_config)
         spill_root = Path(spill_dir) if spill_dir is not None else home.spill
         self._spill = SpillStore(spill_root, writer=spill_writer)
         self.spill_dir = self._spill.dir
 
+        self._init_state()
+        self._start_threads()
+
+    def _init_state(self) -> None:
+        """Queues, counters and flags shared by the caller's threads and the sender thread."""
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._spill_lock = threading.Lock()  # order of appends to the spill; taken before _lock
@@ -181,6 +191,8 @@ class TelemetryEmitter:
         self._producer: Any = None
         self._stop = threading.Event()
 
+    def _start_threads(self) -> None:
+        """The sender thread, the connector (so emit() never waits for a broker) and the exit hook."""
         self._thread = threading.Thread(target=self._run, name="tierwise-emitter", daemon=True)
         self._connector = threading.Thread(target=self._connect, name="tierwise-emitter-connect", daemon=True)
         self._thread.start()

@@ -510,76 +510,17 @@ class Simulator:
 
     def records(self, on_hour: Callable[[int, int], None] | None = None) -> Iterator[SimRecord]:
         """The period's messages in send order; `on_hour(n, total)` after the n-th simulated hour was yielded."""
-        cfg, rng = self.cfg, self.rng
         total_hours = self.hours_to_simulate()
         delayed: list[tuple[float, int, SimRecord]] = []  # late and duplicate sends
-        seq = 0
-        step = cfg.gpu_interval_min * 60
+        self._seq = 0
         deployment_peak = self._deployment_peaks()
         for hour in range(self.hours):
             t0 = self.start + hour * 3600
             if t0 >= self.end:
                 break
             batch: list[tuple[float, int, SimRecord]] = []
-            load: dict[str, float] = dict.fromkeys(DEPLOYMENTS, 0.0)
-            for i, w in enumerate(cfg.workloads):
-                interactive, nightly = self._intensity(i, w, hour)
-                burst = (i, hour) in self._bursts
-                shadow_on = w.shadow is not None and hour >= self.hours * w.shadow_from
-                if w.deployment:
-                    load[w.deployment] += interactive + nightly
-                for is_batch, lam in ((False, interactive), (True, nightly)):
-                    for _ in range(_poisson(rng, lam)):
-                        ts = t0 + rng.random() * 3600
-                        ev = self._usage(ts, w, w.model, batch=is_batch, burst=burst, shadow=False, deployment=w.deployment)
-                        records = [(ts, ev)]
-                        if shadow_on and not is_batch and rng.random() < w.shadow_rate:
-                            assert w.shadow is not None
-                            lag = rng.uniform(0.5, 5.0)
-                            records.append(
-                                (
-                                    ts + lag,
-                                    self._usage(
-                                        ts + lag,
-                                        w,
-                                        w.shadow,
-                                        batch=False,
-                                        burst=burst,
-                                        shadow=True,
-                                        deployment=w.shadow_deployment,
-                                    ),
-                                )
-                            )
-                        for when, event in records:
-                            # Events at or after the cut are drawn (the random stream stays the same as
-                            # without a cut) but never sent.
-                            keep = when < self.end
-                            seq += 1
-                            rec = SimRecord("usage", w.name.encode(), orjson.dumps(event))
-                            if rng.random() < cfg.late_rate:
-                                delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 900  # past any resend
-                                if keep:
-                                    heapq.heappush(delayed, (when + delay, seq, rec._replace(note="late")))
-                            elif keep:
-                                batch.append((when, seq, rec))
-                            if rng.random() < cfg.dup_rate:
-                                seq += 1
-                                again = when + rng.uniform(0.05, 600)
-                                if keep:
-                                    heapq.heappush(delayed, (again, seq, rec._replace(note="dup")))
-                            if rng.random() < cfg.bad_rate:
-                                seq += 1
-                                raw, kind = self._bad(event)
-                                if keep:
-                                    batch.append((when, seq, SimRecord("bad", w.name.encode(), raw, kind)))
-            if step:
-                for start in range(int(t0), int(t0) + 3600, step):
-                    for name in DEPLOYMENTS:
-                        seq += 1
-                        peak = deployment_peak.get(name) or 1.0
-                        heartbeat = self._gpu(name, start, start + step, load[name] / peak)
-                        if start + step <= self.end:  # a heartbeat reports a finished interval
-                            batch.append((start + step, seq, heartbeat))
+            load = self._hour_of_requests(hour, t0, batch, delayed)
+            self._heartbeats(t0, load, deployment_peak, batch)
             hour_end = t0 + 3600
             while delayed and delayed[0][0] < hour_end:
                 batch.append(heapq.heappop(delayed))
@@ -590,6 +531,83 @@ class Simulator:
                 on_hour(hour + 1, total_hours)
         while delayed:
             yield heapq.heappop(delayed)[2]
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _hour_of_requests(
+        self, hour: int, t0: float, batch: list[tuple[float, int, SimRecord]], delayed: list[tuple[float, int, SimRecord]]
+    ) -> dict[str, float]:
+        """Every workload's requests of one hour (and their shadow copies) into `batch`/`delayed`; the load per deployment."""
+        cfg, rng = self.cfg, self.rng
+        load: dict[str, float] = dict.fromkeys(DEPLOYMENTS, 0.0)
+        for i, w in enumerate(cfg.workloads):
+            interactive, nightly = self._intensity(i, w, hour)
+            burst = (i, hour) in self._bursts
+            shadow_on = w.shadow is not None and hour >= self.hours * w.shadow_from
+            if w.deployment:
+                load[w.deployment] += interactive + nightly
+            for is_batch, lam in ((False, interactive), (True, nightly)):
+                for _ in range(_poisson(rng, lam)):
+                    ts = t0 + rng.random() * 3600
+                    ev = self._usage(ts, w, w.model, batch=is_batch, burst=burst, shadow=False, deployment=w.deployment)
+                    records = [(ts, ev)]
+                    if shadow_on and not is_batch and rng.random() < w.shadow_rate:
+                        assert w.shadow is not None
+                        lag = rng.uniform(0.5, 5.0)
+                        shadow = self._usage(
+                            ts + lag, w, w.shadow, batch=False, burst=burst, shadow=True, deployment=w.shadow_deployment
+                        )
+                        records.append((ts + lag, shadow))
+                    for when, event in records:
+                        self._schedule(w.name, when, event, batch, delayed)
+        return load
+
+    def _schedule(
+        self,
+        workload: str,
+        when: float,
+        event: dict[str, Any],
+        batch: list[tuple[float, int, SimRecord]],
+        delayed: list[tuple[float, int, SimRecord]],
+    ) -> None:
+        """One event's sends: on time or late, maybe a duplicate, maybe a malformed copy."""
+        cfg, rng = self.cfg, self.rng
+        # Events at or after the cut are drawn (the random stream stays the same as without a cut) but never sent.
+        keep = when < self.end
+        seq = self._next_seq()
+        rec = SimRecord("usage", workload.encode(), orjson.dumps(event))
+        if rng.random() < cfg.late_rate:
+            delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 900  # past any resend
+            if keep:
+                heapq.heappush(delayed, (when + delay, seq, rec._replace(note="late")))
+        elif keep:
+            batch.append((when, seq, rec))
+        if rng.random() < cfg.dup_rate:
+            seq = self._next_seq()
+            again = when + rng.uniform(0.05, 600)
+            if keep:
+                heapq.heappush(delayed, (again, seq, rec._replace(note="dup")))
+        if rng.random() < cfg.bad_rate:
+            seq = self._next_seq()
+            raw, kind = self._bad(event)
+            if keep:
+                batch.append((when, seq, SimRecord("bad", workload.encode(), raw, kind)))
+
+    def _heartbeats(
+        self, t0: float, load: dict[str, float], peak: dict[str, float], batch: list[tuple[float, int, SimRecord]]
+    ) -> None:
+        """The GPU heartbeats of one hour, each reporting a finished interval with the hour's utilization."""
+        step = self.cfg.gpu_interval_min * 60
+        if not step:
+            return
+        for start in range(int(t0), int(t0) + 3600, step):
+            for name in DEPLOYMENTS:
+                seq = self._next_seq()
+                heartbeat = self._gpu(name, start, start + step, load[name] / (peak.get(name) or 1.0))
+                if start + step <= self.end:  # a heartbeat reports a finished interval
+                    batch.append((start + step, seq, heartbeat))
 
     def _deployment_peaks(self) -> dict[str, float]:
         """Highest hourly load of each deployment, so utilization peaks near (not above) 92%."""

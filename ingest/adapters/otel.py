@@ -190,32 +190,8 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
 
     status = span.get("status") or {}
     failed = status.get("code") in _STATUS_ERROR or "error.type" in attributes
-    derived: dict[str, Any] = {name: _first(attributes, names) for name, names in TOKEN_ATTRIBUTES.items()}
-    cached = derived["cached_input_tokens"] or 0
-    creation = derived["cache_creation_input_tokens"] or 0
-    derived["input_tokens"] = reconcile_input(derived["input_tokens"], cached, creation)
-    if failed:
-        derived["input_tokens"] = derived["input_tokens"] or 0
-        derived["output_tokens"] = derived["output_tokens"] or 0
-    elif operation == "embeddings" and derived["input_tokens"] is not None:
-        # The GenAI convention has embeddings spans report input tokens only: nothing is generated.
-        derived["output_tokens"] = derived["output_tokens"] or 0
-    elif derived["input_tokens"] is None and derived["output_tokens"] is None:
-        raise ContractError("gen_ai.usage.input_tokens", "is required on an inference span that succeeded")
-
-    end = span.get("endTimeUnixNano")
-    start = span.get("startTimeUnixNano")
-    try:
-        end_ns = int(end) if end not in (None, "", 0, "0") else None
-        start_ns = int(start) if start not in (None, "", 0, "0") else None
-    except (TypeError, ValueError):
-        raise ContractError("endTimeUnixNano", "must be nanoseconds since the epoch") from None
-    if end_ns is None:
-        raise ContractError("endTimeUnixNano", "is required (when the request finished)")
-    derived["event_time"] = from_epoch_nanos(end_ns)
-    if start_ns is not None and end_ns >= start_ns:
-        derived["duration_ms"] = (end_ns - start_ns) / 1e6
-
+    derived = _span_tokens(attributes, operation, failed)
+    derived.update(_span_times(span))
     derived["provider"] = _first(attributes, ("gen_ai.provider.name", "gen_ai.system"))
     derived["model"] = _first(attributes, ("gen_ai.response.model", "gen_ai.request.model"))
     derived["response_id"] = attributes.get("gen_ai.response.id")
@@ -224,21 +200,7 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
         derived["status"] = "error"
         derived["error_type"] = attributes.get("error.type") or "_OTHER"
 
-    # Precedence, lowest first: keyword defaults, OTel resource conventions, resource tierwise.*,
-    # span tierwise.*. Defaults only fill what the document does not say at all.
-    fields: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None and k != "tags"}
-    service = resource.get("service.name")
-    if isinstance(service, str) and service:
-        fields["workload"] = service
-    environment = _first(resource, ("deployment.environment.name", "deployment.environment"))
-    if isinstance(environment, str) and environment:
-        fields["environment"] = environment
-    fields.update(_tierwise_attributes(resource))
-    span_attribution = _tierwise_attributes(attributes)
-    tags = {**(defaults.get("tags") or {}), **fields.pop("tags", {}), **span_attribution.pop("tags", {})}
-    fields.update(span_attribution)
-    if tags:
-        fields["tags"] = tags
+    fields = _span_attribution(resource, attributes, defaults)
     for key in ("provider", "model", "operation"):
         if key in fields and derived.get(key) is not None:
             fields.pop(key)  # a default never overrides what the span itself says
@@ -263,6 +225,64 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
     if derived["response_id"] is None and span.get("traceId") and span.get("spanId"):
         derived["event_id"] = f"otel:{span['traceId']}:{span['spanId']}"
     return build_event(derived, fields, dropped)
+
+
+def _span_tokens(attributes: Mapping[str, Any], operation: Any, failed: bool) -> dict[str, Any]:
+    """The token counts of a span by type, input made exclusive of the cache tokens it includes."""
+    derived: dict[str, Any] = {name: _first(attributes, names) for name, names in TOKEN_ATTRIBUTES.items()}
+    cached = derived["cached_input_tokens"] or 0
+    creation = derived["cache_creation_input_tokens"] or 0
+    derived["input_tokens"] = reconcile_input(derived["input_tokens"], cached, creation)
+    if failed:
+        derived["input_tokens"] = derived["input_tokens"] or 0
+        derived["output_tokens"] = derived["output_tokens"] or 0
+    elif operation == "embeddings" and derived["input_tokens"] is not None:
+        # The GenAI convention has embeddings spans report input tokens only: nothing is generated.
+        derived["output_tokens"] = derived["output_tokens"] or 0
+    elif derived["input_tokens"] is None and derived["output_tokens"] is None:
+        raise ContractError("gen_ai.usage.input_tokens", "is required on an inference span that succeeded")
+    return derived
+
+
+def _span_times(span: Mapping[str, Any]) -> dict[str, Any]:
+    """event_time (when the request finished) and duration_ms from the span's nanosecond timestamps."""
+    end = span.get("endTimeUnixNano")
+    start = span.get("startTimeUnixNano")
+    try:
+        end_ns = int(end) if end not in (None, "", 0, "0") else None
+        start_ns = int(start) if start not in (None, "", 0, "0") else None
+    except (TypeError, ValueError):
+        raise ContractError("endTimeUnixNano", "must be nanoseconds since the epoch") from None
+    if end_ns is None:
+        raise ContractError("endTimeUnixNano", "is required (when the request finished)")
+    times: dict[str, Any] = {"event_time": from_epoch_nanos(end_ns)}
+    if start_ns is not None and end_ns >= start_ns:
+        times["duration_ms"] = (end_ns - start_ns) / 1e6
+    return times
+
+
+def _span_attribution(
+    resource: Mapping[str, Any], attributes: Mapping[str, Any], defaults: Mapping[str, Any]
+) -> dict[str, Any]:
+    """Workload, team, tags and the rest of the attribution.
+
+    Precedence, lowest first: keyword defaults, OTel resource conventions, resource tierwise.*,
+    span tierwise.*. Defaults only fill what the document does not say at all.
+    """
+    fields: dict[str, Any] = {k: v for k, v in defaults.items() if v is not None and k != "tags"}
+    service = resource.get("service.name")
+    if isinstance(service, str) and service:
+        fields["workload"] = service
+    environment = _first(resource, ("deployment.environment.name", "deployment.environment"))
+    if isinstance(environment, str) and environment:
+        fields["environment"] = environment
+    fields.update(_tierwise_attributes(resource))
+    span_attribution = _tierwise_attributes(attributes)
+    tags = {**(defaults.get("tags") or {}), **fields.pop("tags", {}), **span_attribution.pop("tags", {})}
+    fields.update(span_attribution)
+    if tags:
+        fields["tags"] = tags
+    return fields
 
 
 def events_from_otlp_json(
