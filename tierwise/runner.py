@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from pipelines.settings import Settings, use_home_for_dagster
 from tierwise.dbt_runner import DbtRunReport, dbt_run_dir, read_run_results
@@ -51,6 +52,51 @@ def _metadata_value(mat: object, key: str) -> object:
     return getattr(value, "value", value)
 
 
+def _execute(
+    instance: Any, job: Any, *, run_id: str | None = None, tags: dict[str, str] | None = None, verbose: bool = True
+) -> Any:
+    """Execute one job in this process, owned by this process (its tags), after the warehouse pool is free.
+
+    Dead runs holding the pool are reaped first; waiting for a live one is bounded (pipelines.run_guard).
+    An interrupt (SIGINT/SIGTERM) ends the run as failed in Dagster and reaches the caller as KeyboardInterrupt.
+    """
+    from pipelines.run_guard import PoolWaitTimeout, PoolWatchdog, owner_tags, pool_wait_limit, wait_for_pool
+
+    limit = pool_wait_limit()
+    wait_for_pool(instance, limit)
+    run_id = run_id or str(uuid.uuid4())
+    watchdog = PoolWatchdog(instance, run_id, limit)
+    with watchdog.watching(), _dbt_console(verbose):
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                tags={**(tags or {}), **owner_tags()},
+                raise_on_error=False,
+                run_config=QUIET,
+                run_id=run_id,
+            )
+        except PoolWaitTimeout:  # raised outside Dagster's handlers (e.g. just before the run began)
+            result = None
+    if watchdog.timed_out is not None:
+        raise watchdog.timed_out
+    if watchdog.interrupted or (result is not None and _interrupted(result)):
+        raise KeyboardInterrupt
+    if result is None:
+        raise TierwiseError(f"run {run_id} did not start")
+    return result
+
+
+def _interrupted(result: Any) -> bool:
+    interrupts = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+    return any(
+        event.is_failure
+        and event.step_failure_data is not None
+        and event.step_failure_data.error is not None
+        and event.step_failure_data.error.cls_name in interrupts
+        for event in result.all_events
+    )
+
+
 def run_pipeline(
     settings: Settings | None = None,
     build: bool = True,
@@ -76,9 +122,7 @@ def run_pipeline(
     defs = build_definitions(settings)
     summary = RunSummary()
     with dg.DagsterInstance.get() as instance:
-        landing = defs.resolve_job_def("landing_job").execute_in_process(
-            instance=instance, raise_on_error=False, run_config=QUIET
-        )
+        landing = _execute(instance, defs.resolve_job_def("landing_job"))
         if not landing.success:
             raise TierwiseError(f"landing failed: {_first_error(landing)}")
         dirty: set[str] = set()
@@ -107,14 +151,7 @@ def run_pipeline(
             run_id = str(uuid.uuid4())
             target = dbt_run_dir(settings.home, run_id)
             began = time.monotonic()
-            with _dbt_console(verbose):
-                result = dbt_job.execute_in_process(
-                    instance=instance,
-                    tags=range_tags(first, last),
-                    raise_on_error=False,
-                    run_config=QUIET,
-                    run_id=run_id,
-                )
+            result = _execute(instance, dbt_job, run_id=run_id, tags=range_tags(first, last), verbose=verbose)
             report = DbtRunReport(
                 first=first,
                 last=last,

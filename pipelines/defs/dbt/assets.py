@@ -12,6 +12,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.project import tierwise_dbt_project
 from pipelines.defs.resources import WarehouseResource
+from pipelines.run_guard import record_owner
 from pipelines.settings import WAREHOUSE_POOL, Settings
 from tierwise.dbt_runner import dbt_run_dir, prune_run_dirs, window_vars
 from tierwise.dirty_days import clear_dirty_days
@@ -28,6 +29,7 @@ PARTITIONS = daily_partitions()
     name="tierwise_dbt",
 )
 def tierwise_dbt(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource) -> Iterator[Any]:
+    record_owner(context.instance, context.run)
     window = context.partition_time_window
     dbt_vars = window_vars(window.start.date(), window.end.date())
     started = datetime.now(UTC).replace(tzinfo=None)

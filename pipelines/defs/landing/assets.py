@@ -7,6 +7,7 @@ from ingest.landing import TopicLander
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
 from ingest.warehouse import RAW_SCHEMA
 from pipelines.defs.resources import KafkaResource, WarehouseResource
+from pipelines.run_guard import record_owner
 from pipelines.settings import WAREHOUSE_POOL, Settings
 from tierwise.dirty_days import dirty_days_in
 
@@ -16,6 +17,7 @@ LANDING_GROUP = "landing"
 def _land(
     context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource, topic_name: str
 ) -> dg.MaterializeResult:
+    record_owner(context.instance, context.run)
     topic = kafka.topic(topic_name)
     bootstrap = kafka.bootstrap()
     with warehouse.writer() as con:

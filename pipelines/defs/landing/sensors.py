@@ -7,6 +7,7 @@ from ingest.lag import consumer_lag
 from ingest.landing import DEFAULT_CONSUMER
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC
 from pipelines.defs.landing.assets import landing_job
+from pipelines.run_guard import reap_dead_runs
 from pipelines.settings import Settings
 from tierwise.errors import TierwiseError
 
@@ -30,6 +31,7 @@ def landing_in_flight(instance: dg.DagsterInstance) -> bool:
     description="Requests a landing run when the usage or GPU topic has consumer lag.",
 )
 def kafka_lag_sensor(context: dg.SensorEvaluationContext) -> dg.SensorResult | dg.SkipReason:
+    reap_dead_runs(context.instance)  # a killed landing run must not look in flight forever
     if landing_in_flight(context.instance):
         return dg.SkipReason("a landing run is already queued or running")
     settings = Settings.from_env()
