@@ -38,6 +38,7 @@ from ingest.landing import (
     mirror_offsets,
     record_batch,
 )
+from ingest.limits import EventWindow
 from ingest.topics import dlq_for
 from ingest.warehouse import RAW_SCHEMA, transaction
 
@@ -103,7 +104,7 @@ class LakeWorker:
         self.group = group
         self.batch_size = batch_size
         self.idle_exit_s = idle_exit_s
-        self.decoder = BatchDecoder(contract_for_topic(topic), topic)
+        self.decoder = BatchDecoder(contract_for_topic(topic), topic, window=EventWindow.from_env())
         self.buffers: dict[int, list[Any]] = {}
         self.stats = WorkerStats()
         self.dead_letters = DeadLetterSender(bootstrap, topic, dlq_for(topic), source=group)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
+from ingest.limits import EventWindow
 from tierwise.errors import TierwiseError
 from tierwise.home import Home, warehouse_path
 
@@ -23,12 +24,24 @@ def _date_env(name: str, default: str) -> date:
         raise TierwiseError(f"{name} must be a date like 2026-01-01, got {raw!r}") from None
 
 
+def _hours_env(name: str, default: str) -> timedelta:
+    raw = os.environ.get(name, default)
+    try:
+        hours = float(raw)
+    except ValueError:
+        raise TierwiseError(f"{name} must be a number of hours, got {raw!r}") from None
+    if hours < 0:
+        raise TierwiseError(f"{name} must be >= 0, got {raw!r}")
+    return timedelta(hours=hours)
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Home
     warehouse: Path
     topic_prefix: str
     partitions_start: date
+    max_future: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -39,7 +52,11 @@ class Settings:
             warehouse=warehouse,
             topic_prefix=os.environ.get("TIERWISE_TOPIC_PREFIX", ""),
             partitions_start=_date_env("TIERWISE_PARTITIONS_START", "2026-01-01"),
+            max_future=_hours_env("TIERWISE_MAX_FUTURE_HOURS", "24"),
         )
+
+    def event_window(self) -> EventWindow:
+        return EventWindow(self.partitions_start, self.max_future)
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"

@@ -1,7 +1,8 @@
 """`tierwise export focus`: the focus_cost_and_usage mart as a FinOps FOCUS 1.0 CSV file.
 
 Values are written as the mart holds them: costs and quantities as exact decimal text, date/times as
-ISO 8601 UTC with a Z, NULL as an empty field. The warehouse is opened read-only.
+ISO 8601 UTC with a Z, NULL as an empty field; text that a spreadsheet would run as a formula starts
+with a single quote (``tierwise.csv_safe``). The warehouse is opened read-only.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from tierwise.csv_safe import neutralize
 from tierwise.errors import TierwiseError
 from tierwise.spend import day_range, require_table
 from tierwise.warehouse_lock import read_only
@@ -58,7 +60,7 @@ def csv_value(value: Any) -> str:
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return neutralize(str(value))
 
 
 def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date_to: date | None = None) -> int:
