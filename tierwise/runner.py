@@ -89,7 +89,7 @@ def _execute(
 def _interrupted(result: Any) -> bool:
     interrupts = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
     return any(
-        event.is_failure
+        event.is_step_failure
         and event.step_failure_data is not None
         and event.step_failure_data.error is not None
         and event.step_failure_data.error.cls_name in interrupts
