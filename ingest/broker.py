@@ -20,6 +20,7 @@ from pathlib import Path
 
 import psutil
 
+from ingest.kafka_security import client_config
 from tierwise.errors import TierwiseError
 from tierwise.home import Home
 
@@ -103,7 +104,7 @@ def wait_for_metadata(bootstrap: str, timeout_s: float) -> None:
         remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap,
+                **client_config(bootstrap),
                 request_timeout_ms=min(remaining_ms, 5000),
                 bootstrap_timeout_ms=min(remaining_ms, 5000),
                 client_id="tierwise-probe",

@@ -29,6 +29,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from ingest.fetch import Records
+from ingest.kafka_security import client_config
 from ingest.landing import (
     BatchDecoder,
     DeadLetterSender,
@@ -149,7 +150,7 @@ class LakeWorker:
                         worker._consumer.seek(tp, nxt)
 
         self._consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **client_config(self.bootstrap),
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -38,6 +38,7 @@ from ingest.columnar import ColumnarCheck, compile_check, fast_path_shape, parse
 from ingest.dlq import dlq_headers
 from ingest.fetch import RecordChunk, Records, use_record_chunks
 from ingest.kafka_clients import close_producer, reliable_producer
+from ingest.kafka_security import client_config
 from ingest.limits import DEFAULT_BATCH_SIZE, DEFAULT_MAX_EVENT_BYTES, EventWindow
 from ingest.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 from ingest.warehouse import GPU_COLUMNS, RAW_SCHEMA, USAGE_COLUMNS, mark_dirty_days, transaction
@@ -545,7 +546,7 @@ class TopicLander:
 
         return use_record_chunks(
             KafkaConsumer(
-                bootstrap_servers=self.bootstrap,
+                **client_config(self.bootstrap),
                 group_id=self.consumer_name,  # only for the lag mirror; partitions are assigned by hand
                 client_id=f"{self.consumer_name}-{self.contract.kind}",
                 enable_auto_commit=False,
@@ -619,14 +620,14 @@ class TopicLander:
         dead_letters = DeadLetterSender(self.bootstrap, self.topic, self.dlq_topic, source=self.consumer_name)
         switch_interval = sys.getswitchinterval()
         try:
-            parts = consumer.partitions_for_topic(self.topic)
+            parts = _retry_transient(lambda: consumer.partitions_for_topic(self.topic))
             if not parts:
                 raise LookupError(f"topic {self.topic} does not exist on {self.bootstrap}")
             tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
             consumer.assign(tps)
             stored = self.writer.stored_offsets()
-            begin = consumer.beginning_offsets(tps)
-            end = consumer.end_offsets(tps)
+            begin = _retry_transient(lambda: consumer.beginning_offsets(tps))
+            end = _retry_transient(lambda: consumer.end_offsets(tps))
             position: dict[int, int] = {}
             for tp in tps:
                 # Retention may have deleted what we never read: start at the earliest still there.
@@ -656,6 +657,25 @@ class TopicLander:
             consumer.close(autocommit=False)
             dead_letters.close()
         return total
+
+
+def _retry_transient(call: Callable[[], Any], timeout_s: float = 60.0) -> Any:
+    """Repeat a metadata or offsets request while a broker of the cluster is briefly unreachable.
+
+    kafka-python raises when the node it picked refuses the connection (a broker that was just killed
+    and is not yet fenced); the next attempt picks another node or finds the new leader.
+    """
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("retrying after a transient Kafka error: %s", exc)
+            time.sleep(0.5)
 
 
 def mirror_offsets(consumer: Any, topic: str, next_offsets: dict[int, int]) -> None:
