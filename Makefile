@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export TIERWISE_HOME ?= $(CURDIR)/.tierwise
 
-.PHONY: help prereqs install jars demo test test-fast lint ui bench down clean
+.PHONY: help prereqs install jars demo test test-fast lint audit ui bench down clean
 
 help:
 	@echo "make demo   - install, start the local Kafka broker, simulate a month of LLM traffic, land it, build the marts, print spend"
@@ -45,6 +45,10 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+
+# Known vulnerabilities with a fixed version in any installed dependency fail (pip-audit, PyPI advisories).
+audit: install
+	$(BIN)/python .ci/audit.py
 
 ui: install
 	$(BIN)/tierwise ui

@@ -39,6 +39,10 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TIERWISE_KAFKA_HEAP", "512m", "local broker heap"),
     Variable("TIERWISE_KAFKA_DATA", "$TIERWISE_HOME/kafka/data", "local broker log directory"),
     Variable("JAVA_HOME", "unset", "the JDK that runs the local broker (else java on PATH)"),
+    Variable("TIERWISE_MAX_FUTURE_HOURS", "24", "events dated further ahead of the landing clock are dead-lettered"),
+    Variable("TIERWISE_POOL_WAIT_S", "600", "how long `tierwise run` waits for the pool slot a live run holds"),
+    Variable("TIERWISE_REPLICATION_FACTOR", "min(3, brokers)", "replication factor of new topics"),
+    Variable("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (core/kafka_security.py)"),
     Variable("COLUMNS", "120", "width the CLI's tables fit into"),
 )
 
@@ -155,3 +159,16 @@ def columns() -> int | None:
     """The terminal width a shell exports (COLUMNS); None when unset or not a number."""
     value = _raw("COLUMNS")
     return int(value) if value and value.isdigit() and int(value) > 0 else None
+
+
+def max_future_hours() -> float:
+    return _number("TIERWISE_MAX_FUTURE_HOURS", 24.0, 0.0)
+
+
+def pool_wait_s() -> float:
+    return _number("TIERWISE_POOL_WAIT_S", 600.0, 0.0)
+
+
+def replication_factor() -> int | None:
+    """TIERWISE_REPLICATION_FACTOR when set; the caller bounds it by the cluster's brokers."""
+    return _whole("TIERWISE_REPLICATION_FACTOR", 0, 1) if _raw("TIERWISE_REPLICATION_FACTOR") else None

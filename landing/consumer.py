@@ -25,9 +25,10 @@ from typing import Any
 
 import duckdb
 
+from core.kafka_security import client_config
 from landing.dead_letters import DeadLetterSender
 from landing.decoder import BatchDecoder
-from landing.limits import DEFAULT_BATCH_SIZE
+from landing.limits import DEFAULT_BATCH_SIZE, EventWindow
 from landing.record_batches import RecordChunk, Records, use_record_chunks
 from landing.tables import contract_for_topic
 from landing.writer import LandingResult, WarehouseWriter
@@ -53,6 +54,7 @@ class TopicLander:
         max_event_bytes: int | None = None,
         mirror_offsets: bool = True,
         idle_timeout_s: float = 60.0,
+        window: EventWindow | None = None,
     ) -> None:
         self.bootstrap = bootstrap
         self.topic = topic
@@ -60,7 +62,7 @@ class TopicLander:
         self.consumer_name = consumer
         self.batch_size = batch_size
         self.dlq_topic = dlq_topic or dlq_for(topic)
-        self.decoder = BatchDecoder(self.contract, topic, max_event_bytes)
+        self.decoder = BatchDecoder(self.contract, topic, max_event_bytes, window or EventWindow.from_env())
         self.writer = WarehouseWriter(con, self.contract, topic, consumer)
         self.mirror_offsets = mirror_offsets
         self.idle_timeout_s = idle_timeout_s
@@ -70,7 +72,7 @@ class TopicLander:
 
         return use_record_chunks(
             KafkaConsumer(
-                bootstrap_servers=self.bootstrap,
+                **client_config(self.bootstrap),
                 group_id=self.consumer_name,  # only for the lag mirror; partitions are assigned by hand
                 client_id=f"{self.consumer_name}-{self.contract.kind}",
                 enable_auto_commit=False,
@@ -144,14 +146,14 @@ class TopicLander:
         dead_letters = DeadLetterSender(self.bootstrap, self.topic, self.dlq_topic, source=self.consumer_name)
         switch_interval = sys.getswitchinterval()
         try:
-            parts = consumer.partitions_for_topic(self.topic)
+            parts = _retry_transient(lambda: consumer.partitions_for_topic(self.topic))
             if not parts:
                 raise LookupError(f"topic {self.topic} does not exist on {self.bootstrap}")
             tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
             consumer.assign(tps)
             stored = self.writer.stored_offsets()
-            begin = consumer.beginning_offsets(tps)
-            end = consumer.end_offsets(tps)
+            begin = _retry_transient(lambda: consumer.beginning_offsets(tps))
+            end = _retry_transient(lambda: consumer.end_offsets(tps))
             position: dict[int, int] = {}
             for tp in tps:
                 # Retention may have deleted what we never read: start at the earliest still there.
@@ -185,6 +187,25 @@ class TopicLander:
             consumer.close(autocommit=False)
             dead_letters.close()
         return total
+
+
+def _retry_transient(call: Callable[[], Any], timeout_s: float = 60.0) -> Any:
+    """Repeat a metadata or offsets request while a broker of the cluster is briefly unreachable.
+
+    kafka-python raises when the node it picked refuses the connection (a broker that was just killed
+    and is not yet fenced); the next attempt picks another node or finds the new leader.
+    """
+    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return call()
+        except (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError) as exc:
+            if time.monotonic() > deadline:
+                raise
+            log.info("retrying after a transient Kafka error: %s", exc)
+            time.sleep(0.5)
 
 
 def mirror_offsets(consumer: Any, topic: str, next_offsets: dict[int, int]) -> None:

@@ -16,9 +16,11 @@ import duckdb
 import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
+from polars.exceptions import PanicException
 
 from core import env
-from landing.columnar import StructureError, fast_path_shape, parse_chunk
+from landing.columnar import fast_path_shape, parse_chunk
+from landing.limits import EventWindow
 from landing.record_batches import Records
 from landing.tables import TableContract
 from schemas import ContractError, scrub_raw
@@ -35,6 +37,22 @@ class RejectedRecord:
     value: bytes | None
     error_class: str
     reason: str
+
+
+def keepable(value: bytes) -> bytes:
+    """What a dead letter may keep of its bytes: scrubbed of content, or nothing when that fails."""
+    try:
+        return scrub_raw(value)
+    except Exception:
+        return b""
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ContractError):
+        return str(exc)
+    # An unexpected failure: its class and first line only, never a value it may quote at length.
+    first = (str(exc).splitlines() or [""])[0][:200]
+    return f"could not be decoded: {type(exc).__name__}: {first}" if first else f"could not be decoded: {type(exc).__name__}"
 
 
 def _classify(exc: Exception) -> str:
@@ -70,11 +88,18 @@ class BatchDecoder:
     check cannot vouch for are validated one by one by pydantic, which decides and explains.
     """
 
-    def __init__(self, contract: TableContract, topic: str, max_event_bytes: int | None = None) -> None:
+    def __init__(
+        self,
+        contract: TableContract,
+        topic: str,
+        max_event_bytes: int | None = None,
+        window: EventWindow | None = None,
+    ) -> None:
         self.contract = contract
         self.topic = topic
         # An event is a few hundred bytes; anything past the limit is a bug or content that slipped through.
         self.max_event_bytes = max_event_bytes or env.max_event_bytes()
+        self.window = window
         self.slow_rows = 0  # rows validated by pydantic, for benchmarks and tests
 
     def decode(self, records: Records, landed_at: datetime) -> Decoded:
@@ -92,7 +117,7 @@ class BatchDecoder:
                 else:
                     rejected[i] = RejectedRecord(
                         *where,
-                        scrub_raw(values[i]),
+                        keepable(values[i]),
                         "oversized",
                         f"message of {len(values[i])} bytes exceeds the {self.max_event_bytes}-byte limit",
                     )
@@ -120,14 +145,14 @@ class BatchDecoder:
             idx = chunks.pop()
             try:
                 parsed = parse_chunk(check, lines.gather(idx))
-            except StructureError:
-                # A bad line (not JSON, a wrong type) spoils its whole chunk: halve until it is isolated.
+                checked.append(check.apply(pl.concat([parsed, kafka[idx]], how="horizontal"), self.topic, landed_at))
+            except (Exception, PanicException):
+                # A bad line (not JSON, a wrong type, anything polars chokes on) spoils its whole chunk:
+                # halve until it is isolated; pydantic then decides each of its lines one by one.
                 if len(idx) <= MIN_CHUNK:
                     slow.extend(idx.to_list())
                 else:
                     chunks += [idx[: len(idx) // 2], idx[len(idx) // 2 :]]
-                continue
-            checked.append(check.apply(pl.concat([parsed, kafka[idx]], how="horizontal"), self.topic, landed_at))
         frame = pl.concat(checked) if checked else None
         if frame is not None:
             slow.extend(frame.filter(~pl.col("ok"))["i"].to_list())
@@ -139,9 +164,42 @@ class BatchDecoder:
             frame = one_by_one if frame is None else pl.concat([frame, one_by_one], how="diagonal_relaxed")
         if frame is None:
             frame = self._frame({c: [] for c in check.outputs})
+        if self.window is not None and frame.height:
+            frame = self._reject_outside_window(frame, records, rejected, landed_at)
         return Decoded(
             frame, check.projection, len(values) - len(rejected), [rejected[i] for i in sorted(rejected)], content_dropped
         )
+
+    def _reject_outside_window(
+        self, frame: pl.DataFrame, records: Records, rejected: dict[int, RejectedRecord], landed_at: datetime
+    ) -> pl.DataFrame:
+        """Dead-letter the rows whose time no daily partition will ever build (see EventWindow)."""
+        assert self.window is not None
+        when = self.contract.day_from
+        latest = self.window.too_new(landed_at)
+        too_new = pl.col(when) > latest
+        too_old = pl.col("event_date") < self.window.first_day
+        outside = frame.filter(too_new | too_old).select("kafka_partition", "kafka_offset", when)
+        if not outside.height:
+            return frame
+        index = {(p, o): i for i, (p, o) in enumerate(zip(records.partitions, records.offsets, strict=True))}
+        hours = self.window.max_ahead.total_seconds() / 3600
+        for partition, offset, at in outside.iter_rows():
+            i = index[(partition, offset)]
+            if at > latest:
+                reason = (
+                    f"{when}: {at.isoformat()} is more than {hours:g} h ahead of the landing clock "
+                    f"({landed_at.isoformat(timespec='seconds')}); TIERWISE_MAX_FUTURE_HOURS sets the limit"
+                )
+            else:
+                reason = (
+                    f"{when}: {at.isoformat()} is before TIERWISE_PARTITIONS_START ({self.window.first_day}); "
+                    "no daily partition would ever count it"
+                )
+            rejected[i] = RejectedRecord(
+                partition, offset, records.keys[i], keepable(records.values[i] or b""), "out_of_window", reason
+            )
+        return frame.filter(~(too_new | too_old))
 
     def decode_arrow(self, records: Records, landed_at: datetime) -> tuple[pa.Table, list[RejectedRecord], int]:
         """Decode into an Arrow table of the raw table's columns (for Parquet files)."""
@@ -171,14 +229,14 @@ class BatchDecoder:
             try:
                 event = parse(value)  # type: ignore[arg-type]
                 row = event.to_row()
-            except (ContractError, ValueError, TypeError) as exc:
+            except Exception as exc:  # whatever one record does, it is that record's dead letter
                 rejected[i] = RejectedRecord(
                     records.partitions[i],
                     records.offsets[i],
                     records.keys[i],
-                    scrub_raw(value or b""),
+                    keepable(value or b""),
                     _classify(exc),
-                    str(exc),
+                    _reason(exc),
                 )
                 continue
             dropped += event.content_fields_dropped

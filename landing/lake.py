@@ -28,9 +28,11 @@ import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from core.kafka_security import client_config
 from landing.consumer import mirror_offsets
 from landing.dead_letters import DeadLetterSender
 from landing.decoder import BatchDecoder, RejectedRecord
+from landing.limits import EventWindow
 from landing.record_batches import Records
 from landing.tables import contract_for_topic
 from landing.warehouse import RAW_SCHEMA, transaction
@@ -99,7 +101,7 @@ class LakeWorker:
         self.group = group
         self.batch_size = batch_size
         self.idle_exit_s = idle_exit_s
-        self.decoder = BatchDecoder(contract_for_topic(topic), topic)
+        self.decoder = BatchDecoder(contract_for_topic(topic), topic, window=EventWindow.from_env())
         self.buffers: dict[int, list[Any]] = {}
         self.stats = WorkerStats()
         self.dead_letters = DeadLetterSender(bootstrap, topic, dlq_for(topic), source=group)
@@ -144,7 +146,7 @@ class LakeWorker:
                         worker._consumer.seek(tp, nxt)
 
         self._consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap,
+            **client_config(self.bootstrap),
             group_id=self.group,
             enable_auto_commit=False,
             auto_offset_reset="earliest",

@@ -18,6 +18,7 @@ from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_
 from pipelines.defs.landing.sensors import kafka_lag_sensor
 from pipelines.defs.prices import imported_prices
 from pipelines.defs.resources import build_resources
+from pipelines.defs.runs.sensors import stale_run_sensor
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:
@@ -29,7 +30,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt_base, tierwise_dbt],
         jobs=[landing_job, dbt_base_job, dbt_job],
-        sensors=[kafka_lag_sensor, dirty_days_sensor],
+        sensors=[kafka_lag_sensor, dirty_days_sensor, stale_run_sensor],
         resources=resources,
     )
 

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from core import env
 from core.errors import TierwiseError
@@ -56,6 +57,51 @@ def _metadata_value(mat: object, key: str) -> object:
     return getattr(value, "value", value)
 
 
+def _execute(
+    instance: Any, job: Any, *, run_id: str | None = None, tags: dict[str, str] | None = None, verbose: bool = True
+) -> Any:
+    """Execute one job in this process, owned by this process (its tags), after the warehouse pool is free.
+
+    Dead runs holding the pool are reaped first; waiting for a live one is bounded (pipelines.run_guard).
+    An interrupt (SIGINT/SIGTERM) ends the run as failed in Dagster and reaches the caller as KeyboardInterrupt.
+    """
+    from pipelines.run_guard import PoolWaitTimeout, PoolWatchdog, owner_tags, pool_wait_limit, wait_for_pool
+
+    limit = pool_wait_limit()
+    wait_for_pool(instance, limit)
+    run_id = run_id or str(uuid.uuid4())
+    watchdog = PoolWatchdog(instance, run_id, limit)
+    with watchdog.watching(), _dbt_console(verbose):
+        try:
+            result = job.execute_in_process(
+                instance=instance,
+                tags={**(tags or {}), **owner_tags()},
+                raise_on_error=False,
+                run_config=QUIET,
+                run_id=run_id,
+            )
+        except PoolWaitTimeout:  # raised outside Dagster's handlers (e.g. just before the run began)
+            result = None
+    if watchdog.timed_out is not None:
+        raise watchdog.timed_out
+    if watchdog.interrupted or (result is not None and _interrupted(result)):
+        raise KeyboardInterrupt
+    if result is None:
+        raise TierwiseError(f"run {run_id} did not start")
+    return result
+
+
+def _interrupted(result: Any) -> bool:
+    interrupts = ("DagsterExecutionInterruptedError", "KeyboardInterrupt")
+    return any(
+        event.is_step_failure
+        and event.step_failure_data is not None
+        and event.step_failure_data.error is not None
+        and event.step_failure_data.error.cls_name in interrupts
+        for event in result.all_events
+    )
+
+
 def run_pipeline(
     settings: Settings | None = None,
     build: bool = True,
@@ -89,9 +135,7 @@ def run_pipeline(
     summary = RunSummary()
     with dg.DagsterInstance.get() as instance:
         with progress.landing():
-            landing = defs.resolve_job_def("landing_job").execute_in_process(
-                instance=instance, raise_on_error=False, run_config=QUIET
-            )
+            landing = _execute(instance, defs.resolve_job_def("landing_job"))
         if not landing.success:
             raise TierwiseError(f"landing failed: {_first_error(landing)}")
         dirty: set[str] = set()
@@ -153,10 +197,8 @@ def _build(
     target = dbt_run_dir(settings.home.dbt, run_id)
     began = time.monotonic()
     scope = f"{first}..{last}" if first else "seeds+staging"
-    with _dbt_console(verbose), progress.dbt_build(f"dbt build {scope}", target / "dbt.log"):
-        result = job.execute_in_process(  # type: ignore[attr-defined]
-            instance=instance, tags=tags, raise_on_error=False, run_config=QUIET, run_id=run_id
-        )
+    with progress.dbt_build(f"dbt build {scope}", target / "dbt.log"):
+        result = _execute(instance, job, run_id=run_id, tags=tags, verbose=verbose)
     report = DbtRunReport(
         first=first,
         last=last,

@@ -1,7 +1,8 @@
 """`tierwise export focus`: the focus_cost_and_usage mart as a FinOps FOCUS 1.0 CSV file.
 
 Values are written as the mart holds them: costs and quantities as exact decimal text, date/times as
-ISO 8601 UTC with a Z, NULL as an empty field. The warehouse is opened read-only.
+ISO 8601 UTC with a Z, NULL as an empty field; text that a spreadsheet would run as a formula starts
+with a single quote (``reports.csv_safe``). The warehouse is opened read-only.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 
 from core.errors import TierwiseError
 from core.warehouse_lock import read_only
+from reports.csv_safe import neutralize
 from reports.spend import day_range, require_table
 
 MART = "focus_cost_and_usage"
@@ -62,7 +64,7 @@ def csv_value(value: Any) -> str:
         return value.strftime("%Y-%m-%dT%H:%M:%SZ")
     if isinstance(value, date):
         return value.isoformat()
-    return str(value)
+    return neutralize(str(value))
 
 
 def quantity_value(value: Any) -> str:

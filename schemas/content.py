@@ -9,7 +9,9 @@ Keys are matched case-insensitively.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any
 
 # Exact key names (lower case) that carry prompt, completion, tool-call or system text.
@@ -151,17 +153,41 @@ def holds_content(value: Any) -> bool:
     return True
 
 
+# A dead letter is only kept when it can be checked for content safely: json.loads recurses once per
+# nesting level (a value nested thousands deep raises RecursionError), and parsing costs memory.
+SCRUB_MAX_BYTES = 1 << 20
+SCRUB_MAX_DEPTH = 64
+_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.S)
+_KEY = re.compile(rb'"((?:[^"\\]|\\.){1,128})"\s*:')
+_DEPTH = {ord("{"): 1, ord("["): 1, ord("}"): -1, ord("]"): -1}
+
+
+def json_depth(value: bytes) -> int:
+    """How deep the arrays and objects of JSON text nest, without parsing it (strings are skipped)."""
+    brackets = _STRING.sub(b"", value).translate(None, b"".join(bytes([c]) for c in range(256) if c not in _DEPTH))
+    return max(accumulate(_DEPTH[c] for c in brackets), default=0)
+
+
+def _names_content_key(value: bytes) -> bool:
+    return any(is_content_key(m.group(1).decode("utf-8", "replace")) for m in _KEY.finditer(value))
+
+
 def scrub_raw(value: bytes) -> bytes:
     """Raw bytes of a rejected record, safe to keep for repair: never with request/response text.
 
-    A JSON object loses its content fields; bytes that are not a JSON object are kept as they are
-    (nothing in them can be told apart as content).
+    A JSON object loses its content fields; a broken object (truncated, bad UTF-8, a NaN) is kept when
+    it names no content key. Nothing else is kept (empty bytes): plain text, a bare JSON string or
+    array cannot be told apart from a prompt, and bytes over ``SCRUB_MAX_BYTES`` or nested deeper than
+    ``SCRUB_MAX_DEPTH`` cannot be checked safely.
     """
+    if len(value) > SCRUB_MAX_BYTES or json_depth(value) > SCRUB_MAX_DEPTH:
+        return b""
     try:
         doc = json.loads(value)
-    except (ValueError, UnicodeDecodeError):
-        return value
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        broken_object = value.lstrip()[:1] == b"{"
+        return value if broken_object and not _names_content_key(value) else b""
     if not isinstance(doc, dict):
-        return value
+        return b""
     clean, dropped = strip_content(doc)
     return json.dumps(clean).encode() if dropped else value

@@ -18,6 +18,8 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 CONTRACT_ERROR_TYPE = "tierwise_contract"
 VALUE_ERROR_TYPE = "tierwise_value"
 _MAX_SHOWN = 40
+# Names may not hold control characters; the pattern is named here so its error can say so in words.
+NO_CONTROL_PATTERN = r"^[^\p{Cc}\p{Zl}\p{Zp}]+$"
 
 
 class ContractError(Exception):
@@ -136,5 +138,7 @@ def describe(err: ErrorDetails) -> tuple[str, str]:
         return field, f"must be a decimal number with at most 12 decimal places (got {got})"
     if kind == "value_error":
         return field, str(ctx.get("error", err["msg"]))
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NO_CONTROL_PATTERN:
+        return field, f"must not contain control characters such as a newline, tab or NUL (got {got})"
     msg = err["msg"]
     return field, (msg[:1].lower() + msg[1:]) if msg else "is invalid"

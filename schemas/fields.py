@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from schemas.content import count_content
-from schemas.errors import bad_value, shown
+from schemas.errors import NO_CONTROL_PATTERN, bad_value, shown
 from schemas.rules import Rule
 
 SCHEMA_MAJOR = "1"
@@ -51,7 +51,9 @@ def naive_utc(when: datetime) -> datetime:
 
 
 Timestamp = Annotated[AwareDatetime, BeforeValidator(_rfc3339)]
-Name = Annotated[str, Field(min_length=1, max_length=256)]
+# No control characters (C0, DEL, C1) or line/paragraph separators in a name: a newline in a workload
+# breaks every table the CLI prints and every CSV line it exports.
+Name = Annotated[str, Field(min_length=1, max_length=256, pattern=NO_CONTROL_PATTERN)]
 # A bound far above any real request that still keeps sums of billions of rows inside BIGINT.
 TOKEN_LIMIT = 10**12
 TokenCount = Annotated[int, Field(ge=0, le=TOKEN_LIMIT, strict=True)]

@@ -23,6 +23,7 @@ import psutil
 from core import env
 from core.errors import TierwiseError
 from core.home import Home
+from core.kafka_security import client_config
 
 DIST_DIR = Path(__file__).resolve().parent / "kafka_dist"
 LOOPBACK = "127.0.0.1"
@@ -103,7 +104,7 @@ def wait_for_metadata(bootstrap: str, timeout_s: float) -> None:
         remaining_ms = max(1000, int((deadline - time.monotonic()) * 1000))
         try:
             admin = KafkaAdminClient(
-                bootstrap_servers=bootstrap,
+                **client_config(bootstrap),
                 request_timeout_ms=min(remaining_ms, 5000),
                 bootstrap_timeout_ms=min(remaining_ms, 5000),
                 client_id="tierwise-probe",

@@ -19,8 +19,10 @@ def reliable_producer(bootstrap: str, client_id: str, **overrides: Any) -> Any:
     """
     from kafka import KafkaProducer
 
+    from core.kafka_security import client_config
+
     config: dict[str, Any] = {
-        "bootstrap_servers": bootstrap,
+        **client_config(bootstrap),
         "client_id": client_id,
         "linger_ms": 5,
         "max_request_size": MAX_REQUEST_BYTES,

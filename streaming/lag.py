@@ -7,6 +7,7 @@ end offset minus that mirror (a missing mirror counts everything from the earlie
 from __future__ import annotations
 
 from core.errors import TierwiseError
+from core.kafka_security import client_config
 
 
 def consumer_lag(bootstrap: str, group: str, topics: list[str], timeout_ms: int = 10_000) -> dict[str, int]:
@@ -15,7 +16,7 @@ def consumer_lag(bootstrap: str, group: str, topics: list[str], timeout_ms: int 
 
     try:
         consumer = KafkaConsumer(
-            bootstrap_servers=bootstrap,
+            **client_config(bootstrap),
             group_id=group,
             enable_auto_commit=False,
             request_timeout_ms=timeout_ms,

@@ -6,6 +6,7 @@ import contextlib
 
 from core import env
 from core.errors import TierwiseError
+from core.kafka_security import client_config
 
 USAGE_TOPIC = "llm.usage.v1"
 GPU_TOPIC = "llm.gpu.v1"
@@ -23,6 +24,23 @@ def default_partitions() -> int:
     return env.partitions()
 
 
+def replication_factor(brokers: int) -> int:
+    """TIERWISE_REPLICATION_FACTOR, else min(3, brokers): a topic survives a lost disk only when replicated."""
+    value = env.replication_factor()
+    if value is None:
+        return max(1, min(3, brokers))
+    if not 1 <= value <= max(brokers, 1):
+        raise TierwiseError(
+            f"TIERWISE_REPLICATION_FACTOR must be between 1 and the {brokers} broker(s) of the cluster, got {value}"
+        )
+    return value
+
+
+def min_insync(replicas: int) -> int:
+    """Acknowledged (acks=all) means on at least two replicas when there are three or more."""
+    return 2 if replicas >= 3 else 1
+
+
 def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[str, ...] = ALL_TOPICS) -> list[str]:
     """Create the missing topics; return the names created (existing ones are left as they are)."""
     from kafka import KafkaAdminClient
@@ -32,7 +50,7 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
     partitions = partitions or default_partitions()
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, client_id="tierwise-topics", request_timeout_ms=15000, bootstrap_timeout_ms=10000
+            **client_config(bootstrap), client_id="tierwise-topics", request_timeout_ms=15000, bootstrap_timeout_ms=10000
         )
     except KafkaError:
         raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None
@@ -40,10 +58,15 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
         existing = set(admin.list_topics())
         missing = [t for t in topics if t not in existing]
         if missing:
+            replicas = replication_factor(len(admin.describe_cluster().get("brokers", [])))
+            configs = {"min.insync.replicas": str(min_insync(replicas))}
             # Another process may create one between our list and create: that is fine.
             with contextlib.suppress(TopicAlreadyExistsError):
                 admin.create_topics(
-                    [NewTopic(name=t, num_partitions=partitions, replication_factor=1) for t in missing],
+                    [
+                        NewTopic(name=t, num_partitions=partitions, replication_factor=replicas, topic_configs=configs)
+                        for t in missing
+                    ],
                     timeout_ms=15000,
                 )
         return missing

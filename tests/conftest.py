@@ -67,3 +67,15 @@ def tw_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Home:
     monkeypatch.delenv("DAGSTER_HOME", raising=False)
     os.environ.pop("TIERWISE_CONFIG", None)
     return home
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The fault-injection table (tests/integration/test_faults.py), when those tests ran."""
+    from tests.exactly_once import FAULT_TABLE
+
+    if FAULT_TABLE:
+        terminalreporter.section("fault injection: acknowledged events against the marts")
+        terminalreporter.write_line("| scenario | events | lost | duplicated | time to recover |")
+        terminalreporter.write_line("|---|---:|---:|---:|---:|")
+        for row in FAULT_TABLE:
+            terminalreporter.write_line(row.line())

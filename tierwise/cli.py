@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from types import FrameType
 
 import click
 
@@ -28,8 +31,16 @@ for module in (events, pipeline, money, decide, reports, demo, dbt_passthrough):
         cli.add_command(command)
 
 
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    # SIGTERM (a service manager, `kill`) stops a command the way Ctrl-C does: landing finishes or rolls
+    # back its transaction, consumers close, a Dagster run ends as failed instead of staying STARTED.
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; a TierwiseError becomes one line on stderr and exit code 2, never a stack trace."""
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         # Outside standalone mode click returns ctx.exit()'s code, or the command's return value (None).
         code = cli.main(args=argv, prog_name="tierwise", standalone_mode=False)
@@ -37,12 +48,13 @@ def main(argv: list[str] | None = None) -> int:
         click.echo(f"tierwise: error: {exc}", err=True)
         return 2
     except click.exceptions.Abort:
-        click.echo("tierwise: aborted", err=True)
+        click.echo("tierwise: interrupted", err=True)
         return 130
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:
+        click.echo("tierwise: interrupted", err=True)
         return 130
     except Exception as exc:  # an unexpected failure: one line, the trace only on request
         if env.debug():

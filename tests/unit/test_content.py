@@ -151,3 +151,17 @@ def test_gpu_events_drop_content_too() -> None:
 def test_content_key_set_is_lower_case() -> None:
     # Matching lower-cases the key; an upper-case entry in the set could never match.
     assert all(key == key.lower() for key in CONTENT_KEYS)
+
+
+def test_scrub_raw_is_bounded_and_keeps_only_objects_without_content() -> None:
+    from schemas.content import SCRUB_MAX_DEPTH, json_depth, scrub_raw
+
+    deep = b'{"a":' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert json_depth(deep) == 5001 and scrub_raw(deep) == b""  # json.loads would raise RecursionError
+    assert scrub_raw(b'{"a":' + b"[" * (SCRUB_MAX_DEPTH - 2) + b"]" * (SCRUB_MAX_DEPTH - 2) + b"}") != b""
+    assert json_depth(b'{"a": "[[[[", "b": [1, [2]]}') == 3  # brackets inside strings do not count
+    assert scrub_raw(b'{"event_id": "x", "prompt": "hi there"}') == b'{"event_id": "x"}'
+    assert scrub_raw(b'{"event_id": "broken') == b'{"event_id": "broken'
+    assert scrub_raw(b'{"event_id": "x", "prompt": "hi th') == b""
+    assert scrub_raw(b'["write me a poem"]') == b"" and scrub_raw(b"write me a poem") == b""
+    assert scrub_raw(b'{"a": "' + b"x" * (1 << 20) + b'"}') == b""

@@ -13,7 +13,7 @@ def test_definitions_load_with_landing_dbt_jobs_and_sensors() -> None:
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"raw/usage_events", "raw/gpu_usage", "spend_daily", "priced_requests"} <= keys
     assert {j for j in repo.job_names if not j.startswith("__")} >= {"landing_job", "dbt_job"}
-    assert {s.name for s in repo.sensor_defs} == {"kafka_lag_sensor", "dirty_days_sensor"}
+    assert {s.name for s in repo.sensor_defs} == {"kafka_lag_sensor", "dirty_days_sensor", "stale_run_sensor"}
 
 
 def test_dbt_staging_reads_the_landed_raw_tables() -> None:
@@ -37,3 +37,14 @@ def test_marts_are_daily_partitioned_with_single_run_backfills() -> None:
     assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition)
     assert node.backfill_policy == dg.BackfillPolicy.single_run()
     assert graph.get(dg.AssetKey(["raw", "usage_events"])).partitions_def is None
+
+
+def test_the_instance_config_enables_run_monitoring_and_one_slot_pools() -> None:
+    import yaml
+
+    from pipelines.instance import REPO_DAGSTER_YAML
+
+    config = yaml.safe_load(REPO_DAGSTER_YAML.read_text())
+    assert config["run_monitoring"]["enabled"] is True
+    assert config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
+    assert config["concurrency"]["pools"]["default_limit"] == 1

@@ -25,6 +25,7 @@ from pipelines.defs.dbt.translator import BASE_SELECTION, STAGING_TESTS, Tierwis
 from pipelines.defs.dirty_state import after_build
 from pipelines.defs.resources import DbtRunsResource, WarehouseResource
 from pipelines.instance import WAREHOUSE_POOL
+from pipelines.run_guard import record_owner
 
 PARTITIONS = daily_partitions()
 TRANSLATOR = TierwiseTranslator()
@@ -71,6 +72,7 @@ def tierwise_dbt_base(
 def tierwise_dbt(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
 ) -> Iterator[Any]:
+    record_owner(context.instance, context.run)
     stale = stale_base_keys(context.instance, tierwise_dbt_base)
     if stale:
         names = ", ".join(k.to_user_string() for k in stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")

@@ -10,6 +10,7 @@ from landing.lake import import_lake
 from landing.warehouse import RAW_SCHEMA
 from pipelines.defs.resources import KafkaResource, WarehouseResource
 from pipelines.instance import WAREHOUSE_POOL
+from pipelines.run_guard import record_owner
 from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
 LANDING_GROUP = "landing"
@@ -18,6 +19,7 @@ LANDING_GROUP = "landing"
 def _land(
     context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource, topic_name: str
 ) -> dg.MaterializeResult:
+    record_owner(context.instance, context.run)
     topic = kafka.topic(topic_name)
     bootstrap = kafka.bootstrap()
     with warehouse.writer() as con:

@@ -6,6 +6,7 @@ from core.errors import TierwiseError
 from landing.consumer import DEFAULT_CONSUMER
 from pipelines.defs.landing.assets import landing_job
 from pipelines.defs.resources import KafkaResource
+from pipelines.run_guard import reap_dead_runs
 from streaming.lag import consumer_lag
 from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
@@ -29,6 +30,7 @@ def landing_in_flight(instance: dg.DagsterInstance) -> bool:
     description="Requests a landing run when the usage or GPU topic has consumer lag.",
 )
 def kafka_lag_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) -> dg.SensorResult | dg.SkipReason:
+    reap_dead_runs(context.instance)  # a killed landing run must not look in flight forever
     if landing_in_flight(context.instance):
         return dg.SkipReason("a landing run is already queued or running")
     try:
