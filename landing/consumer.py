@@ -138,22 +138,44 @@ class TopicLander:
         if self.mirror_offsets:
             mirror_offsets(consumer, self.topic, batch.next_offsets)
 
-    def land(self, on_batch: Callable[[LandingResult], None] | None = None) -> LandingResult:
-        from kafka import TopicPartition
+    def _connect(self, timeout_s: float = 120.0) -> tuple[Any, list[Any], dict[Any, int], dict[Any, int]]:
+        """A consumer assigned every partition, with the partitions' first and next offsets.
 
+        While a broker of the cluster is down and not yet fenced, kafka-python may keep asking it;
+        a fresh consumer bootstraps again and finds the new leaders, so each attempt starts anew.
+        """
+        from kafka import TopicPartition
+        from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
+
+        deadline = time.monotonic() + timeout_s
+        while True:
+            consumer = self._consumer()
+            try:
+                parts = consumer.partitions_for_topic(self.topic)
+                if not parts:
+                    raise LookupError(f"topic {self.topic} does not exist on {self.bootstrap}")
+                tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
+                consumer.assign(tps)
+                begin = consumer.beginning_offsets(tps, timeout_ms=10_000)
+                end = consumer.end_offsets(tps, timeout_ms=10_000)
+                return consumer, tps, begin, end
+            except (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError) as exc:
+                consumer.close(autocommit=False)
+                if time.monotonic() > deadline:
+                    raise
+                log.info("retrying after a transient Kafka error: %s", exc)
+                time.sleep(1.0)
+            except BaseException:
+                consumer.close(autocommit=False)
+                raise
+
+    def land(self, on_batch: Callable[[LandingResult], None] | None = None) -> LandingResult:
         total = LandingResult(self.topic)
-        consumer = self._consumer()
+        consumer, tps, begin, end = self._connect()
         dead_letters = DeadLetterSender(self.bootstrap, self.topic, self.dlq_topic, source=self.consumer_name)
         switch_interval = sys.getswitchinterval()
         try:
-            parts = _retry_transient(lambda: consumer.partitions_for_topic(self.topic))
-            if not parts:
-                raise LookupError(f"topic {self.topic} does not exist on {self.bootstrap}")
-            tps = [TopicPartition(self.topic, p) for p in sorted(parts)]
-            consumer.assign(tps)
             stored = self.writer.stored_offsets()
-            begin = _retry_transient(lambda: consumer.beginning_offsets(tps))
-            end = _retry_transient(lambda: consumer.end_offsets(tps))
             position: dict[int, int] = {}
             for tp in tps:
                 # Retention may have deleted what we never read: start at the earliest still there.
@@ -187,25 +209,6 @@ class TopicLander:
             consumer.close(autocommit=False)
             dead_letters.close()
         return total
-
-
-def _retry_transient(call: Callable[[], Any], timeout_s: float = 60.0) -> Any:
-    """Repeat a metadata or offsets request while a broker of the cluster is briefly unreachable.
-
-    kafka-python raises when the node it picked refuses the connection (a broker that was just killed
-    and is not yet fenced); the next attempt picks another node or finds the new leader.
-    """
-    from kafka.errors import KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            return call()
-        except (KafkaConnectionError, KafkaTimeoutError, NodeNotReadyError) as exc:
-            if time.monotonic() > deadline:
-                raise
-            log.info("retrying after a transient Kafka error: %s", exc)
-            time.sleep(0.5)
 
 
 def mirror_offsets(consumer: Any, topic: str, next_offsets: dict[int, int]) -> None:

@@ -253,8 +253,8 @@ class LocalBroker:
                 f"{lib}/*",
                 "kafka.tools.StorageTool",
                 "format",
-                "-t",
-                cluster_id,
+                # One argument: a generated id may start with "-", which would read as an option.
+                f"--cluster-id={cluster_id}",
                 "-c",
                 str(self.config_file),
                 "--ignore-formatted",

@@ -43,7 +43,7 @@ class Node:
         self.root.mkdir(parents=True, exist_ok=True)
         self.config.write_text("".join(f"{k}={v}\n" for k, v in self.props.items()))
         cmd = [java_binary(), "-cp", f"{ensure_jars()}/*", "kafka.tools.StorageTool", "format"]
-        cmd += ["-t", cluster_id, "-c", str(self.config), "--ignore-formatted", *self.format_args]
+        cmd += [f"--cluster-id={cluster_id}", "-c", str(self.config), "--ignore-formatted", *self.format_args]
         done = subprocess.run(cmd, capture_output=True, text=True)
         assert done.returncode == 0, done.stdout + done.stderr
 
