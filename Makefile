@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export TIERWISE_HOME ?= $(CURDIR)/.tierwise
 
-.PHONY: help prereqs install jars demo test test-fast lint audit ui bench down clean
+.PHONY: help prereqs install jars demo test test-faults test-fast lint audit ui bench down clean
 
 help:
 	@echo "make demo   - install, start the local Kafka broker, simulate a month of LLM traffic, land it, build the marts, print spend"
@@ -36,7 +36,11 @@ demo: jars
 	$(BIN)/tierwise demo
 
 test: jars lint
-	$(BIN)/pytest
+	$(BIN)/pytest -m "not faults"
+
+# Fault injection (killed runs, broker and landing kills, a 3-broker cluster): about 10 minutes more; CI runs it too.
+test-faults: jars
+	$(BIN)/pytest -m faults
 
 test-fast: install
 	$(BIN)/pytest -m "not kafka and not slow"

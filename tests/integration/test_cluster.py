@@ -16,7 +16,7 @@ import pytest
 from streaming.broker import LOOPBACK, wait_for_metadata
 from tests.kafka_nodes import Node, base_props, free_ports, new_cluster_id, wait_until
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.faults]
 
 
 @pytest.fixture(scope="module")

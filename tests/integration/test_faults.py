@@ -31,7 +31,7 @@ from tests.exactly_once import FAULT_TABLE, Row, emit_acknowledged, tally
 from tests.factories import encode, produce, usage_event, wait_for
 from tests.integration.test_landing_crash import Progress
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.faults]
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 

@@ -22,7 +22,7 @@ from pipelines.run_guard import UNFINISHED
 from tests.exactly_once import emit_acknowledged, tally
 from tests.factories import usage_event
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.faults]
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 
