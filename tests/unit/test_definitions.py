@@ -48,3 +48,20 @@ def test_the_instance_config_enables_run_monitoring_and_one_slot_pools() -> None
     assert config["run_monitoring"]["enabled"] is True
     assert config["run_monitoring"]["free_slots_after_run_end_seconds"] > 0
     assert config["concurrency"]["pools"]["default_limit"] == 1
+
+
+def test_seeds_and_staging_are_one_unpartitioned_selection_apart_from_the_marts() -> None:
+    graph = defs.get_repository_def().asset_graph
+    for key in ("model_prices", "gpu_prices", "stg_usage_events", "stg_model_prices"):
+        node = graph.get(dg.AssetKey(key))
+        assert node.partitions_def is None, key  # no column of "missing" daily partitions in the UI
+        assert node.group_name == "staging", key
+        assert node.pools == {WAREHOUSE_POOL}, key
+    for key, group in (("spend_daily", "spend"), ("priced_requests", "spend"), ("tier_recommendation", "projections")):
+        node = graph.get(dg.AssetKey(key))
+        assert isinstance(node.partitions_def, dg.DailyPartitionsDefinition), key
+        assert node.group_name == group, key
+        assert node.owners, key
+    assert graph.get(dg.AssetKey(["raw", "usage_events"])).group_name == "landing"
+    repo = defs.get_repository_def()
+    assert {"dbt_base_job", "dbt_job"} <= set(repo.job_names)
