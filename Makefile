@@ -59,8 +59,8 @@ ui: install
 
 bench: jars
 	$(BIN)/python bench/emit.py
-	$(BIN)/python bench/landing.py
-	$(BIN)/python bench/decisions.py
+	$(BIN)/python bench/landing_throughput.py
+	$(BIN)/python bench/decisions_build.py
 
 down: install
 	$(BIN)/tierwise kafka down

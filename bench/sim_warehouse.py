@@ -2,7 +2,7 @@
 
     python bench/sim_warehouse.py OUT.duckdb [--days 28] [--tokens-per-day 1e8] [--rate R] [--seed 7]
 
-Landing is benchmarked on its own (bench/landing.py); the dbt benchmarks only need the raw rows it
+Landing is benchmarked on its own (bench/landing_throughput.py); the dbt benchmarks only need the raw rows it
 would write. Events go through the same contract (parse_usage / parse_gpu -> to_row) and the same
 de-duplication by event id; malformed messages are skipped instead of rejected.
 """

@@ -1,6 +1,6 @@
 """Landing throughput against a bare kafka-python consume loop, in the same process, same topic.
 
-    python bench/landing.py [--events 1000000] [--batch-size 50000] [--rounds 3]
+    python bench/landing_throughput.py [--events 1000000] [--batch-size 50000] [--rounds 3]
 
 Starts its own broker in a temp home, produces the events once, then, for each round, reads the
 whole topic twice:

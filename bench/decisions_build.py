@@ -1,6 +1,6 @@
 """The projection models' build time against the raw event count, in the same process and run.
 
-    python bench/decisions.py [--days 28] [--small 25e6] [--factor 4] [--rounds 3]
+    python bench/decisions_build.py [--days 28] [--small 25e6] [--factor 4] [--rounds 3]
 
 Builds two warehouses from the simulator over the same days, the second with `factor` times the traffic
 (bench/sim_warehouse.py), and a full dbt build of each. Then, alternating between the two for `rounds`
