@@ -20,14 +20,9 @@ def _is_lock_error(exc: BaseException) -> bool:
     return isinstance(exc, duckdb.IOException) and "lock" in str(exc).lower()
 
 
-def lock_timeout() -> float:
-    """Seconds anyone (writer or reader) waits for the warehouse's lock (TIERWISE_LOCK_TIMEOUT, default 60)."""
-    return env.lock_timeout_s()
-
-
 def open_with_retry(opener: Callable[[], T], timeout_s: float | None = None) -> T:
     """Call `opener` until DuckDB's file lock is free (a reader or writer elsewhere), then give up clearly."""
-    timeout_s = timeout_s if timeout_s is not None else lock_timeout()
+    timeout_s = timeout_s if timeout_s is not None else env.lock_timeout_s()
     wrapped = retry(
         retry=retry_if_exception(_is_lock_error),
         wait=wait_exponential(multiplier=0.05, max=2),

@@ -8,16 +8,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from core import env
 from core.errors import TierwiseError
 
 # dagster-dbt appends dbt's error-level log lines to its exception message after this line.
 DBT_ERRORS_MARKER = "Errors parsed from dbt logs:"
 USER_ERROR = TierwiseError.__name__
-
-
-def debug_requested() -> bool:
-    return env.debug()
 
 
 def error_lines(message: str, limit: int = 12) -> str:
