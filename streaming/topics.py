@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 from core import env
 from core.errors import TierwiseError
@@ -69,11 +70,35 @@ def ensure_topics(bootstrap: str, partitions: int | None = None, topics: tuple[s
                     ],
                     timeout_ms=15000,
                 )
+            _wait_until_led(admin, missing, partitions, bootstrap)
         return missing
     except KafkaError as exc:
         raise TierwiseError(f"could not create topics on {bootstrap}: {exc}") from None
     finally:
         admin.close()
+
+
+def _wait_until_led(admin: object, topics: list[str], partitions: int, bootstrap: str, timeout_s: float = 60.0) -> None:
+    """Creation returns before every broker knows the new partitions' leaders; wait so the first send or describe
+    after `ensure_topics` sees whole topics instead of an empty partition list."""
+    from kafka.errors import KafkaError
+
+    deadline = time.monotonic() + timeout_s
+    pending = list(topics)
+    while pending:
+        with contextlib.suppress(KafkaError):
+            described = admin.describe_topics(pending)  # type: ignore[attr-defined]
+            led = {
+                d["name"]
+                for d in described
+                if len(d.get("partitions") or []) >= partitions and all(p.get("leader_id", -1) >= 0 for p in d["partitions"])
+            }
+            pending = [t for t in pending if t not in led]
+        if not pending:
+            return
+        if time.monotonic() > deadline:
+            raise TierwiseError(f"topics {', '.join(pending)} on {bootstrap} have no leader after {timeout_s:.0f} s")
+        time.sleep(0.2)
 
 
 def missing_topics(bootstrap: str, topics: tuple[str, ...]) -> list[str]:
@@ -83,7 +108,7 @@ def missing_topics(bootstrap: str, topics: tuple[str, ...]) -> list[str]:
 
     try:
         admin = KafkaAdminClient(
-            bootstrap_servers=bootstrap, client_id="tierwise-topics", request_timeout_ms=10000, bootstrap_timeout_ms=10000
+            **client_config(bootstrap), client_id="tierwise-topics", request_timeout_ms=10000, bootstrap_timeout_ms=10000
         )
     except KafkaError:
         raise TierwiseError(f"Kafka broker not reachable at {bootstrap}") from None

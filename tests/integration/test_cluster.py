@@ -94,6 +94,8 @@ def test_leader_killed_mid_stream_loses_nothing_acknowledged_and_lag_recovers(
     monkeypatch.setenv("TIERWISE_HOME", str(tmp_path / "home"))
     usage, gpu = "c.llm.usage.v1", "c.llm.gpu.v1"
     ensure_topics(bootstrap, partitions=3, topics=(usage, gpu, f"{usage}.dlq", f"{gpu}.dlq"))
+    # Every broker learns the new topic from the controller a moment later: ask until the one answering knows it.
+    wait_until(lambda: len(_partitions(bootstrap, usage)) == 3, 60, "the new topic's partitions described")
     parts = _partitions(bootstrap, usage)
     assert [len(p["replica_nodes"]) for p in parts] == [3, 3, 3]  # TIERWISE_REPLICATION_FACTOR defaults to min(3, brokers)
     admin = _admin(bootstrap)
