@@ -161,20 +161,22 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("usage_events", "service_tier", "VARCHAR"),
     *(
         ("imported_prices", c, "BIGINT" if c == "long_context_threshold_tokens" else "DECIMAL(38, 12)")
-        for c in ('batch_cache_read_cost_per_token',
-            'batch_cache_creation_cost_per_token',
-            'cache_creation_1h_cost_per_token',
-            'priority_input_cost_per_token',
-            'priority_output_cost_per_token',
-            'priority_cache_read_cost_per_token',
-            'flex_input_cost_per_token',
-            'flex_output_cost_per_token',
-            'flex_cache_read_cost_per_token',
-            'long_context_threshold_tokens',
-            'long_input_cost_per_token',
-            'long_output_cost_per_token',
-            'long_cache_read_cost_per_token',
-            'long_cache_creation_cost_per_token')
+        for c in (
+            "batch_cache_read_cost_per_token",
+            "batch_cache_creation_cost_per_token",
+            "cache_creation_1h_cost_per_token",
+            "priority_input_cost_per_token",
+            "priority_output_cost_per_token",
+            "priority_cache_read_cost_per_token",
+            "flex_input_cost_per_token",
+            "flex_output_cost_per_token",
+            "flex_cache_read_cost_per_token",
+            "long_context_threshold_tokens",
+            "long_input_cost_per_token",
+            "long_output_cost_per_token",
+            "long_cache_read_cost_per_token",
+            "long_cache_creation_cost_per_token",
+        )
     ),
 )
 

@@ -8,8 +8,8 @@ from typing import Annotated, Any, ClassVar, Literal
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from schemas.errors import bad_value, shown
-from schemas.json_numbers import JsonNumber
 from schemas.fields import SCHEMA_MAJOR, Contract, Fraction, Name, SchemaVersion, Timestamp, naive_utc
+from schemas.json_numbers import JsonNumber
 from schemas.rules import After, Rule
 
 _MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,12})?$"
@@ -37,9 +37,7 @@ def _money(value: Any) -> Any:
             parsed = Decimal(repr(value))
         elif isinstance(value, Decimal):
             parsed = value
-        elif isinstance(value, int):
-            parsed = Decimal(value)
-        elif isinstance(value, str):
+        elif isinstance(value, int | str):
             parsed = Decimal(value)
         else:
             raise bad_value(f"{_MONEY_REASON} (got {shown(value)})")
@@ -90,8 +88,8 @@ class GpuUsage(Contract):
     utilization: Fraction | None = Field(default=None, description="Mean GPU utilization in [0, 1].")
     hourly_price_usd: Money | None = Field(
         default=None,
-        description="USD per GPU-hour for this deployment, overriding the catalog price: a decimal string or a JSON number, read exactly "
-        "as written (at most 12 decimals).",
+        description="USD per GPU-hour for this deployment, overriding the catalog price: a decimal string "
+        "or a JSON number, read exactly as written (at most 12 decimals).",
     )
     engine: Literal["vllm", "sglang", "other"] | None = Field(default=None, description="Serving engine.")
     model: Name | None = Field(default=None, description="Model the deployment serves.")
