@@ -65,14 +65,16 @@
       (tw_mix_cost, the formula the projections price token mixes with). -#}
   {%- set types = tw_token_types() -%}
   {%- set rates = tw_token_rates(e, p) -%}
+  {#- optional in the contract: a row without the split wrote every cache token for 5 minutes -#}
+  {%- set one_hour = 'coalesce(' ~ e ~ '.tokens_cache_creation_1h, 0)' -%}
   {%- for t in types %}
     {{ rates[t] }} as rate_{{ t }},
   {%- endfor %}
     {{ rates['cache_creation_1h'] }} as rate_cache_creation_1h,
   {%- for t in types %}
     {%- if t == 'cache_creation' %}
-    {{ tw_money('(' ~ e ~ '.tokens_cache_creation - ' ~ e ~ '.tokens_cache_creation_1h) * ' ~ rates[t] ~ ' + '
-                ~ e ~ '.tokens_cache_creation_1h * ' ~ rates['cache_creation_1h']) }} as cost_{{ t }}_usd,
+    {{ tw_money('(' ~ e ~ '.tokens_cache_creation - ' ~ one_hour ~ ') * ' ~ rates[t] ~ ' + '
+                ~ one_hour ~ ' * ' ~ rates['cache_creation_1h']) }} as cost_{{ t }}_usd,
     {%- else %}
     {{ tw_money(e ~ '.tokens_' ~ t ~ ' * ' ~ rates[t]) }} as cost_{{ t }}_usd,
     {%- endif %}
@@ -82,7 +84,7 @@
                 {{ p }}.input_cost_per_token, {{ p }}.cache_read_cost_per_token, {{ p }}.cache_creation_cost_per_token,
                 {{ p }}.output_cost_per_token, {{ p }}.reasoning_cost_per_token,
                 {{ p }}.batch_input_cost_per_token, {{ p }}.batch_output_cost_per_token,
-                t_cache_creation_1h := {{ e }}.tokens_cache_creation_1h,
+                t_cache_creation_1h := {{ one_hour }},
                 p_service_tier := {{ e }}.service_tier,
                 p_long := tw_is_long_context({{ e }}.input_tokens, {{ p }}.long_context_threshold_tokens),
                 p_cache_creation_1h := {{ p }}.cache_creation_1h_cost_per_token,
