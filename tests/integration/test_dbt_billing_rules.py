@@ -9,6 +9,7 @@ The expected dollars are computed here from those rates and the rules of docs/co
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from ingest.adapters import from_openai
 from landing import prices
 from landing.warehouse import connect
 from pipelines.dbt_cli import run_dbt
+from tests.focus_spec import check_header, check_row, identity_gap
+from tierwise.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +85,7 @@ REQUESTS = [
     Req("gpt5-default", "openai", "gpt-5", 10_000, 2_000, cached=4_000, service_tier="default"),
     Req("gpt5-priority", "openai", "gpt-5", 10_000, 2_000, cached=4_000, service_tier="priority"),
     Req("gpt5-flex", "openai", "gpt-5", 10_000, 2_000, cached=4_000, service_tier="flex"),
-    Req("gpt54-priority-no-rate", "openai", "gpt-5.4", 10_000, 2_000, service_tier="priority"),
+    Req("mini-priority-no-rate", "openai", "gpt-5.4-mini", 10_000, 2_000, service_tier="priority"),
     Req("opus-fast", "anthropic", "claude-opus-4-7", 10_000, 2_000, service_tier="fast"),
     # 1-hour cache writes
     Req("opus-1h", "anthropic", "claude-opus-4-7", 50_000, 1_000, cache_creation=40_000, cache_creation_1h=30_000),
@@ -117,7 +120,8 @@ EXPECTED = {
     "gpt5-default": gpt5("standard"),
     "gpt5-priority": gpt5("priority"),
     "gpt5-flex": gpt5("flex"),
-    "gpt54-priority-no-rate": 10_000 * GPT54_IN + 2_000 * per_m("15"),  # no priority rate: the standard one
+    # the seed has no priority rate for gpt-5.4-mini: the standard rates ($0.75 in, $4.50 out)
+    "mini-priority-no-rate": 10_000 * per_m("0.75") + 2_000 * per_m("4.50"),
     "opus-1h": 10_000 * OPUS["in"] + 10_000 * OPUS["write_5m"] + 30_000 * OPUS["write_1h"] + 1_000 * OPUS["out"],
     # a batch 1-hour write has no batch rate of its own: the non-batch 1-hour rate, never a made-up discount
     "sonnet-batch-1h": 10_000 * SONNET["batch_in"] + 10_000 * SONNET["write_1h"],
@@ -138,6 +142,7 @@ IN_DOLLARS = {
     "opus-1h": "0.4375",  # 0.05 + 0.0625 + 0.3 + 0.025
     "sonnet-batch-1h": "0.075",  # 0.015 + 0.06
     "embed-1m": "0.02",
+    "mini-priority-no-rate": "0.0165",  # 0.0075 + 0.009
 }
 
 
@@ -189,6 +194,7 @@ def billed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
         }
     }
     prices.write_imported_prices(con, prices.parse_litellm(litellm), date(2026, 1, 1), "embeddings.json")
+    con.execute("update raw.usage_events set tags = map(['app', 'note'], ['ci', '=1+1']) where event_id = 'opus-1h'")
     con.close()  # dbt needs the file lock
     run_dbt(["build"], warehouse, target_path=work / "target", log_path=work / "logs")
     yield Built(warehouse, work)
@@ -234,3 +240,52 @@ def test_a_service_tier_the_catalog_cannot_price_is_unpriced_not_standard(billed
         "select reason, model from unpriced_usage where model = 'claude-opus-4-7' and workload = 'billing'",
     )
     assert listed == [("no_token_price", "claude-opus-4-7")]
+
+
+def test_focus_lines_carry_each_rate_with_its_tokens(
+    billed: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(billed.warehouse))
+    out = tmp_path / "focus.csv"
+    assert main(["export", "focus", "--out", str(out), "--from", DAY, "--to", "2026-04-15"]) == 0
+    capsys.readouterr()
+    with out.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        check_header(list(reader.fieldnames or []))
+        rows = list(reader)
+    for row in rows:
+        check_row(row)
+        assert identity_gap(row, "ListUnitPrice", "ListCost") == 0, row
+
+    def lines(model: str, token_type: str) -> list[tuple[Decimal, Decimal]]:
+        found = [r for r in rows if r["x_Model"] == model and r["x_TokenType"] == token_type]
+        return sorted((Decimal(r["ListUnitPrice"]), Decimal(r["PricingQuantity"])) for r in found)
+
+    # 1-hour writes are their own line at their own rate; 5-minute writes another
+    assert lines("claude-opus-4-7", "cache_creation_1h") == [(OPUS["write_1h"], Decimal(30_000))]
+    assert lines("claude-opus-4-7", "cache_creation") == [(OPUS["write_5m"], Decimal(10_000))]
+    # standard, batch and long-context input of one model: one line per rate
+    assert lines("claude-sonnet-4-6", "input") == sorted(
+        [
+            (SONNET["batch_in"], Decimal(20_000 + 10_000)),
+            (SONNET["in"], Decimal(200_000 + 150_000)),
+            (SONNET["long_in"], Decimal(250_000 + 140_000)),
+        ]
+    )
+    assert lines("gpt-5", "output") == sorted(
+        [(GPT5["standard"][2], Decimal(4_000)), (GPT5["priority"][2], Decimal(2_000)), (GPT5["flex"][2], Decimal(2_000))]
+    )
+    assert lines("text-embedding-3-small", "input") == [(EMBEDDING_SMALL, Decimal(1_000_000))]
+    assert not [r for r in rows if r["x_Model"] == "claude-opus-4-7" and r["x_TokenType"] == "output" and "fast" in r["Tags"]]
+    # Tags: tierwise's keys with their prefix, the event's tags as sent (inside JSON, never run as a formula)
+    opus_tags = {r["Tags"] for r in rows if r["x_Model"] == "claude-opus-4-7" and r["x_TokenType"] == "cache_creation_1h"}
+    assert [json.loads(t) for t in opus_tags] == [
+        {
+            "tierwise/workload": "billing",
+            "tierwise/team": "finops",
+            "tierwise/environment": "prod",
+            "app": "ci",
+            "note": "=1+1",
+        }
+    ]
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == sum(EXPECTED.values(), Decimal(0))

@@ -68,6 +68,7 @@ select
     e.workload,
     e.team,
     e.environment,
+    e.tags,
     e.operation,
     e.status,
     e.error_type,

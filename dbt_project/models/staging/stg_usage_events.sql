@@ -13,6 +13,7 @@ select
     ev.workload,
     ev.team,
     ev.environment,
+    ev.tags,
     ev.operation,
     ev.status,
     ev.error_type,
