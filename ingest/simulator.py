@@ -414,7 +414,7 @@ class Simulator:
             if w.cache_1h and rng.random() < w.cache_1h:
                 creation_1h = creation  # written with a 1-hour lifetime
         service_tier = None
-        if not batch and w.service_tiers:
+        if not batch and not shadow and w.service_tiers:  # a shadow copy is our own call, at no tier
             draw = rng.random()
             for name, share in w.service_tiers:
                 if draw < share:
