@@ -6,6 +6,7 @@ import json
 import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -355,3 +356,24 @@ def test_direct_construction_validates_too() -> None:
         UsageEvent(**usage(output_tokens=-1))
     event = UsageEvent(**usage(event_time=datetime(2025, 6, 1, tzinfo=UTC)))
     assert event.to_row()["event_date"] == date(2025, 6, 1)
+
+
+def test_events_from_before_service_tiers_stay_valid_and_new_fields_default() -> None:
+    event = parse_usage(json.dumps(usage(cache_creation_input_tokens=100)))
+    assert (event.service_tier, event.cache_creation_1h_input_tokens) == (None, 0)
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas/jsonschema/usage_event.v1.json").read_text())
+    assert "service_tier" not in schema["required"] and "cache_creation_1h_input_tokens" not in schema["required"]
+    assert schema["properties"]["cache_creation_1h_input_tokens"]["default"] == 0
+    # every field an event of before could carry is still a property, with the same type
+    old = usage(cache_creation_input_tokens=100, batch=True, tags={"app": "x"})
+    assert set(old) <= set(schema["properties"]) and set(schema["required"]) <= set(old)
+
+
+def test_one_hour_cache_writes_are_part_of_the_cache_writes() -> None:
+    ok = parse_usage(json.dumps(usage(input_tokens=1000, cache_creation_input_tokens=300, cache_creation_1h_input_tokens=300)))
+    assert ok.cache_creation_1h_input_tokens == 300
+    err = reject(usage(input_tokens=1000, cache_creation_input_tokens=300, cache_creation_1h_input_tokens=301))
+    assert err.field == "cache_creation_1h_input_tokens"
+    assert "cache_creation_input_tokens" in err.reason
+    assert parse_usage(json.dumps(usage(service_tier="priority"))).service_tier == "priority"
+    assert reject(usage(service_tier="")).field == "service_tier"
