@@ -87,6 +87,11 @@ class Workload:
     batch_share: float = 0.0  # requests sent through the batch API, in the nightly window
     batch_weekday: int | None = None  # batch runs only on this weekday (0 = Monday)
     operation: str = "chat"
+    # How providers bill beyond plain tokens: (tier, share of interactive requests) sent at a service tier,
+    # the share of prompts above the model's long-context threshold, the share of cache writes kept an hour.
+    service_tiers: tuple[tuple[str, float], ...] = ()
+    long_context: float = 0.0
+    cache_1h: float = 0.0
     shadow: str | None = None  # CATALOGUE key of a shadow candidate
     shadow_deployment: str | None = None
     shadow_from: float = 0.4  # shadowing starts after this share of the period
@@ -107,6 +112,8 @@ WORKLOADS: tuple[Workload, ...] = (
         cache_hit=0.8,
         cached_frac=0.6,
         weekend=0.85,
+        long_context=0.002,
+        cache_1h=0.5,
         shadow="fireworks/qwen3.5-72b",
         tags={"app": "helpdesk", "channel": "web"},
     ),
@@ -136,6 +143,7 @@ WORKLOADS: tuple[Workload, ...] = (
         cache_hit=0.3,
         cached_frac=0.2,
         batch_share=0.5,
+        service_tiers=(("priority", 0.1), ("flex", 0.15)),
         shadow="vllm/qwen3.5-72b",
         shadow_deployment="gpu-east-1",
         shadow_from=0.5,
@@ -171,6 +179,7 @@ WORKLOADS: tuple[Workload, ...] = (
         reasoning=0.3,
         batch_share=0.7,
         batch_weekday=0,
+        long_context=0.05,
         weekend=0.1,
         tags={"app": "bi"},
     ),
@@ -394,11 +403,24 @@ class Simulator:
         tier, provider, model, tps, ttft0 = CATALOGUE[model_key]
         k = self.token_scale
         inp = max(1, int(_lognormal(rng, w.input_mean * k, 0.6)))
+        if w.long_context and rng.random() < w.long_context:
+            # a whole document in the prompt: past the 200k-token tier of the models that have one
+            inp = int(rng.uniform(210_000, 320_000))
         out = max(1, int(_lognormal(rng, w.output_mean * k, 0.7)))
         cached = int(inp * w.cached_frac * rng.uniform(0.7, 1.0)) if rng.random() < w.cache_hit else 0
-        creation = 0
+        creation = creation_1h = 0
         if provider == "anthropic" and rng.random() < 0.05:
             creation = min(inp - cached, int(inp * 0.3))
+            if w.cache_1h and rng.random() < w.cache_1h:
+                creation_1h = creation  # written with a 1-hour lifetime
+        service_tier = None
+        if not batch and not shadow and w.service_tiers:  # a shadow copy is our own call, at no tier
+            draw = rng.random()
+            for name, share in w.service_tiers:
+                if draw < share:
+                    service_tier = name
+                    break
+                draw -= share
         reasoning = int(out * w.reasoning * rng.uniform(0.6, 1.0)) if w.reasoning else 0
         status, error = "ok", None
         err_p = w.error_rate * (4 if burst else 1)
@@ -406,7 +428,7 @@ class Simulator:
             status = "error"
             error = "rate_limit_exceeded" if burst and rng.random() < 0.7 else rng.choice(_ERRORS)
             if error != "timeout":
-                inp = cached = creation = 0
+                inp = cached = creation = creation_1h = 0
             out = reasoning = 0
         ev: dict[str, Any] = {
             "event_id": self._event_id(),
@@ -428,6 +450,10 @@ class Simulator:
         }
         if error:
             ev["error_type"] = error
+        if creation_1h:
+            ev["cache_creation_1h_input_tokens"] = creation_1h
+        if service_tier:
+            ev["service_tier"] = service_tier
         if batch:
             ev["batch"] = True
         else:

@@ -223,7 +223,7 @@ def import_lake(con: duckdb.DuckDBPyConnection, lake: Path, topic: str) -> dict[
         # A zombie worker may have written an overlapping range: one row per Kafka offset.
         con.execute(
             """CREATE OR REPLACE TEMP TABLE tw_lake AS
-            SELECT * FROM read_parquet(?)
+            SELECT * FROM read_parquet(?, union_by_name = true)
             QUALIFY row_number() OVER (PARTITION BY kafka_partition, kafka_offset ORDER BY kafka_offset) = 1""",
             [new],
         )

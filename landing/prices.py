@@ -1,14 +1,17 @@
 """Import token prices from LiteLLM's model_prices_and_context_window.json into the warehouse.
 
 Rules (docs/costs.md):
-- Only entries whose `mode` is chat, completion or responses are imported; everything else (the
-  `sample_spec` key, embeddings, images, audio, entries without a mode, without a provider, without
+- Only entries whose `mode` is chat, completion, responses or embedding are imported (an embedding
+  without an output price gets 0: it has no output tokens); everything else (the
+  `sample_spec` key, images, audio, entries without a mode, without a provider, without
   per-token input/output prices, with malformed prices) is skipped and counted by reason.
 - A key `P/M` whose `litellm_provider` is `P` prices model `M`; any other key prices the whole key as a
   model. The split compares the key with LiteLLM's own provider id, before it is renamed.
 - The provider is tierwise's name for the `litellm_provider`, through the adapters' alias map
   (`together_ai` -> `together`, `gemini` -> `google`), so imported rows price the events the adapters
   write; a provider the map does not know is kept, trimmed and lower-cased (`canonical_provider`).
+- Besides the base rates: batch rates (cache reads and writes too), priority and flex rates, the 1-hour
+  cache-write rate and the first long-context tier (`*_above_<N>k_tokens`, with N x 1000 as threshold).
 - Prices are USD per token, parsed as Decimal from their text (never through float arithmetic) and kept
   only when exact at DECIMAL(38,12).
 - Rows land in raw.imported_prices with valid_from = the --effective-from date and no valid_to.
@@ -21,6 +24,7 @@ Rules (docs/costs.md):
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -36,7 +40,9 @@ from landing.dirty_days import mark_repricing
 from landing.warehouse import create_raw_tables
 
 TABLE = "raw.imported_prices"
-IMPORTED_MODES = frozenset({"chat", "completion", "responses"})
+IMPORTED_MODES = frozenset({"chat", "completion", "responses", "embedding"})
+# Embeddings are billed for input tokens only: an entry without an output price has none to charge.
+INPUT_ONLY_MODES = frozenset({"embedding"})
 SAMPLE_KEY = "sample_spec"
 MONEY_QUANTUM = Decimal("1e-12")  # DECIMAL(38, 12): 12 decimals...
 MONEY_LIMIT = Decimal(10) ** 26  # ...and 26 integer digits
@@ -51,7 +57,28 @@ PRICE_FIELDS: dict[str, str] = {
     "output_cost_per_reasoning_token": "reasoning_cost_per_token",
     "input_cost_per_token_batches": "batch_input_cost_per_token",
     "output_cost_per_token_batches": "batch_output_cost_per_token",
+    # The batch discount stacks with prompt caching: batch cache reads and writes have their own rates.
+    "cache_read_input_token_cost_batches": "batch_cache_read_cost_per_token",
+    "cache_creation_input_token_cost_batches": "batch_cache_creation_cost_per_token",
+    "cache_creation_input_token_cost_above_1hr": "cache_creation_1h_cost_per_token",
+    "input_cost_per_token_priority": "priority_input_cost_per_token",
+    "output_cost_per_token_priority": "priority_output_cost_per_token",
+    "cache_read_input_token_cost_priority": "priority_cache_read_cost_per_token",
+    "input_cost_per_token_flex": "flex_input_cost_per_token",
+    "output_cost_per_token_flex": "flex_output_cost_per_token",
+    "cache_read_input_token_cost_flex": "flex_cache_read_cost_per_token",
 }
+# Long-context rates, `<base>_above_<N>k_tokens`: the whole request pays them once its prompt exceeds N x 1000.
+LONG_CONTEXT_FIELDS: dict[str, str] = {
+    "input_cost_per_token": "long_input_cost_per_token",
+    "output_cost_per_token": "long_output_cost_per_token",
+    "cache_read_input_token_cost": "long_cache_read_cost_per_token",
+    "cache_creation_input_token_cost": "long_cache_creation_cost_per_token",
+}
+LONG_CONTEXT_KEY = re.compile(r"^(?P<base>[a-z_]+?)_above_(?P<k>[0-9]+)k_tokens$")
+THRESHOLD_COLUMN = "long_context_threshold_tokens"
+# Every price column of raw.imported_prices, in table order (the threshold is a token count, not a price).
+PRICE_COLUMNS: tuple[str, ...] = (*PRICE_FIELDS.values(), THRESHOLD_COLUMN, *LONG_CONTEXT_FIELDS.values())
 REQUIRED_FIELDS = ("input_cost_per_token", "output_cost_per_token")
 
 
@@ -66,7 +93,7 @@ class ImportedPrice:
     litellm_provider: str  # as the file spells it
     source_key: str
     mode: str
-    prices: dict[str, Decimal | None]  # tierwise column -> USD per token
+    prices: dict[str, Decimal | int | None]  # tierwise column -> USD per token (the threshold in tokens)
 
 
 @dataclass
@@ -106,6 +133,28 @@ def to_price(value: Any) -> Decimal:
     return price
 
 
+def long_context_prices(entry: Mapping[str, Any]) -> dict[str, Decimal | int | None]:
+    """The threshold and rates of the entry's first long-context tier (`*_above_<N>k_tokens`).
+
+    An entry may list several thresholds (above 128k and above 256k); tierwise carries the lowest, the one
+    every long request pays at least, and documents that a second tier is not modelled (docs/costs.md).
+    Variants of a long rate for a service tier or batch (`..._above_272k_tokens_priority`) do not match
+    the pattern and are not imported.
+    """
+    tiers: dict[int, dict[str, Decimal]] = {}
+    for key, raw in entry.items():
+        match = LONG_CONTEXT_KEY.match(str(key))
+        if match is None or match["base"] not in LONG_CONTEXT_FIELDS or raw is None:
+            continue
+        tiers.setdefault(int(match["k"]) * 1000, {})[LONG_CONTEXT_FIELDS[match["base"]]] = to_price(raw)
+    out: dict[str, Decimal | int | None] = {THRESHOLD_COLUMN: None, **dict.fromkeys(LONG_CONTEXT_FIELDS.values())}
+    if tiers:
+        threshold = min(tiers)
+        out[THRESHOLD_COLUMN] = threshold
+        out.update(tiers[threshold])
+    return out
+
+
 def split_key(key: str, provider: str) -> str:
     """The model id a LiteLLM key prices: `P/M` of provider P is M; any other key is itself.
 
@@ -136,18 +185,19 @@ def parse_entry(key: str, entry: Any) -> ImportedPrice | str:
     if not isinstance(provider, str) or not provider.strip():
         return "no_provider"
     litellm_provider = provider.strip()
-    if any(entry.get(name) is None for name in REQUIRED_FIELDS):
+    required = ("input_cost_per_token",) if mode in INPUT_ONLY_MODES else REQUIRED_FIELDS
+    if any(entry.get(name) is None for name in required):
         return "no_token_price"
-    prices: dict[str, Decimal | None] = {}
-    for litellm_name, column in PRICE_FIELDS.items():
-        raw = entry.get(litellm_name)
-        if raw is None:
-            prices[column] = None
-            continue
-        try:
-            prices[column] = to_price(raw)
-        except BadPrice:
-            return "bad_price"
+    prices: dict[str, Decimal | int | None] = {}
+    try:
+        for litellm_name, column in PRICE_FIELDS.items():
+            raw = entry.get(litellm_name)
+            prices[column] = None if raw is None else to_price(raw)
+        if prices["output_cost_per_token"] is None:  # an embedding: no output tokens to price
+            prices["output_cost_per_token"] = Decimal(0)
+        prices.update(long_context_prices(entry))
+    except BadPrice:
+        return "bad_price"
     return ImportedPrice(
         provider=canonical_provider(litellm_provider),
         model=split_key(key, litellm_provider),  # the key's prefix is LiteLLM's spelling, not tierwise's
@@ -197,6 +247,13 @@ def load_litellm_file(path: Path) -> ParseResult:
     return parse_litellm(data)
 
 
+def _sql_text(value: Decimal | int | None) -> str | None:
+    """A price (or threshold) as text, so the SQL cast reads the exact digits."""
+    if value is None:
+        return None
+    return str(value) if isinstance(value, int) else format(value, "f")
+
+
 def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     create_raw_tables(con)  # the raw tables include imported_prices (landing/warehouse.py)
 
@@ -238,11 +295,12 @@ def write_imported_prices(
     at = at or datetime.now(UTC).replace(tzinfo=None)
     ensure_table(con)
     valid_from = datetime(effective_from.year, effective_from.month, effective_from.day)
-    columns = list(PRICE_FIELDS.values())
+    columns = list(PRICE_COLUMNS)
+    casts = ", ".join("CAST(? AS BIGINT)" if c == THRESHOLD_COLUMN else "CAST(? AS DECIMAL(38, 12))" for c in columns)
     sql = (
         f"INSERT INTO {TABLE} (provider, model, valid_from, valid_to, {', '.join(columns)}, "
         f"source_key, litellm_mode, source_file, imported_at) "
-        f"VALUES (?, ?, ?, NULL, {', '.join('CAST(? AS DECIMAL(38, 12))' for _ in columns)}, "
+        f"VALUES (?, ?, ?, NULL, {casts}, "
         f"?, ?, ?, now()::TIMESTAMP)"
     )
     con.execute("BEGIN TRANSACTION")
@@ -262,7 +320,7 @@ def write_imported_prices(
                 p.model,
                 valid_from,
                 # bound as text so the DECIMAL cast reads the exact digits
-                *[None if p.prices[c] is None else format(p.prices[c], "f") for c in columns],
+                *[_sql_text(p.prices[c]) for c in columns],
                 p.source_key,
                 p.mode,
                 source_file,

@@ -33,12 +33,14 @@ USAGE_COLUMNS: dict[str, str] = {
     "output_tokens": "BIGINT NOT NULL",
     "cached_input_tokens": "BIGINT NOT NULL",
     "cache_creation_input_tokens": "BIGINT NOT NULL",
+    "cache_creation_1h_input_tokens": "BIGINT NOT NULL",  # part of cache_creation_input_tokens
     "reasoning_tokens": "BIGINT NOT NULL",
     "duration_ms": "DOUBLE",
     "ttft_ms": "DOUBLE",
     "status": "VARCHAR NOT NULL",
     "error_type": "VARCHAR",
     "batch": "BOOLEAN NOT NULL",
+    "service_tier": "VARCHAR",
     "deployment": "VARCHAR",
     "shadow": "BOOLEAN NOT NULL",
     "eval_score": "DOUBLE",
@@ -52,6 +54,9 @@ USAGE_COLUMNS: dict[str, str] = {
     "kafka_offset": "BIGINT NOT NULL",
     "landed_at": "TIMESTAMP NOT NULL",  # UTC arrival in the warehouse
 }
+
+# Columns added after the first release default to what events without them mean (older writers keep working).
+COLUMN_DEFAULTS: dict[str, str] = {"cache_creation_1h_input_tokens": " DEFAULT 0"}
 
 GPU_COLUMNS: dict[str, str] = {
     "event_id": "VARCHAR NOT NULL",
@@ -76,7 +81,7 @@ GPU_COLUMNS: dict[str, str] = {
 TABLES: dict[str, str] = {
     # Unique by event_id, enforced by landing's anti-join (landing/writer.py) rather than an index: an ART
     # index over every id would have to stay in memory and slows each insert (docs/landing.md).
-    "usage_events": ",\n  ".join(f"{c} {t}" for c, t in USAGE_COLUMNS.items()),
+    "usage_events": ",\n  ".join(f"{c} {t}{COLUMN_DEFAULTS.get(c, '')}" for c, t in USAGE_COLUMNS.items()),
     "gpu_usage": ",\n  ".join(f"{c} {t}" for c, t in GPU_COLUMNS.items()),
     # A message that could not land: kept byte for byte with the reason, also sent to the DLQ topic.
     "rejected_events": """
@@ -120,6 +125,20 @@ TABLES: dict[str, str] = {
   reasoning_cost_per_token DECIMAL(38, 12),
   batch_input_cost_per_token DECIMAL(38, 12),
   batch_output_cost_per_token DECIMAL(38, 12),
+  batch_cache_read_cost_per_token DECIMAL(38, 12),
+  batch_cache_creation_cost_per_token DECIMAL(38, 12),
+  cache_creation_1h_cost_per_token DECIMAL(38, 12),
+  priority_input_cost_per_token DECIMAL(38, 12),
+  priority_output_cost_per_token DECIMAL(38, 12),
+  priority_cache_read_cost_per_token DECIMAL(38, 12),
+  flex_input_cost_per_token DECIMAL(38, 12),
+  flex_output_cost_per_token DECIMAL(38, 12),
+  flex_cache_read_cost_per_token DECIMAL(38, 12),
+  long_context_threshold_tokens BIGINT,
+  long_input_cost_per_token DECIMAL(38, 12),
+  long_output_cost_per_token DECIMAL(38, 12),
+  long_cache_read_cost_per_token DECIMAL(38, 12),
+  long_cache_creation_cost_per_token DECIMAL(38, 12),
   source_key VARCHAR NOT NULL,
   litellm_mode VARCHAR NOT NULL,
   source_file VARCHAR,
@@ -136,10 +155,39 @@ TABLES: dict[str, str] = {
 }
 
 
+# (table, column, type) added to a raw table after it first shipped: create_raw_tables adds them to old warehouses.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("usage_events", "cache_creation_1h_input_tokens", "BIGINT DEFAULT 0"),
+    ("usage_events", "service_tier", "VARCHAR"),
+    *(
+        ("imported_prices", c, "BIGINT" if c == "long_context_threshold_tokens" else "DECIMAL(38, 12)")
+        for c in (
+            "batch_cache_read_cost_per_token",
+            "batch_cache_creation_cost_per_token",
+            "cache_creation_1h_cost_per_token",
+            "priority_input_cost_per_token",
+            "priority_output_cost_per_token",
+            "priority_cache_read_cost_per_token",
+            "flex_input_cost_per_token",
+            "flex_output_cost_per_token",
+            "flex_cache_read_cost_per_token",
+            "long_context_threshold_tokens",
+            "long_input_cost_per_token",
+            "long_output_cost_per_token",
+            "long_cache_read_cost_per_token",
+            "long_cache_creation_cost_per_token",
+        )
+    ),
+)
+
+
 def create_raw_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"CREATE SCHEMA IF NOT EXISTS {RAW_SCHEMA}")
     for name, body in TABLES.items():
         con.execute(f"CREATE TABLE IF NOT EXISTS {RAW_SCHEMA}.{name} (\n  {body}\n)")
+    # Columns added since a warehouse was made (older rows read as NULL / 0, which price as before).
+    for table, column, sql_type in ADDED_COLUMNS:
+        con.execute(f"ALTER TABLE {RAW_SCHEMA}.{table} ADD COLUMN IF NOT EXISTS {column} {sql_type}")
     # Warehouses made before marks kept their newest time, and before a mark's maker was called its source.
     for old, new in (("first_marked_at", "last_marked_at"), ("topic", "source")):
         found = con.execute(

@@ -21,8 +21,9 @@ from reports.spend import day_range, require_table
 
 MART = "focus_cost_and_usage"
 
-# The FOCUS 1.0 columns every dataset must carry; the export refuses a mart that lacks one.
-FOCUS_MANDATORY_COLUMNS: tuple[str, ...] = (
+# Every FOCUS 1.0 column, in the specification's order; the export refuses a mart that lacks one.
+FOCUS_COLUMNS: tuple[str, ...] = (
+    "AvailabilityZone",
     "BilledCost",
     "BillingAccountId",
     "BillingAccountName",
@@ -32,18 +33,39 @@ FOCUS_MANDATORY_COLUMNS: tuple[str, ...] = (
     "ChargeCategory",
     "ChargeClass",
     "ChargeDescription",
+    "ChargeFrequency",
     "ChargePeriodEnd",
     "ChargePeriodStart",
+    "CommitmentDiscountCategory",
+    "CommitmentDiscountId",
+    "CommitmentDiscountName",
+    "CommitmentDiscountStatus",
+    "CommitmentDiscountType",
+    "ConsumedQuantity",
+    "ConsumedUnit",
     "ContractedCost",
+    "ContractedUnitPrice",
     "EffectiveCost",
     "InvoiceIssuerName",
     "ListCost",
+    "ListUnitPrice",
+    "PricingCategory",
     "PricingQuantity",
     "PricingUnit",
     "ProviderName",
     "PublisherName",
+    "RegionId",
+    "RegionName",
+    "ResourceId",
+    "ResourceName",
+    "ResourceType",
     "ServiceCategory",
     "ServiceName",
+    "SkuId",
+    "SkuPriceId",
+    "SubAccountId",
+    "SubAccountName",
+    "Tags",
 )
 
 # Quantities are sums of per-hour shares kept to 12 decimals; a reader wants 48 GPU-hours, not 48.000000000096.
@@ -84,7 +106,7 @@ def export_focus(warehouse: Path, out: Path, date_from: date | None = None, date
         require_table(con, MART, warehouse)
         cur = con.execute(sql, params)
         header = [d[0] for d in cur.description]
-        missing = [c for c in FOCUS_MANDATORY_COLUMNS if c not in header]
+        missing = [c for c in FOCUS_COLUMNS if c not in header]
         if missing:
             raise TierwiseError(f"{MART} lacks FOCUS columns {', '.join(missing)}: rebuild it with `tierwise run`")
         out = Path(out)

@@ -2,38 +2,57 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Context, Decimal, InvalidOperation
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from schemas.errors import bad_value, shown
 from schemas.fields import SCHEMA_MAJOR, Contract, Fraction, Name, SchemaVersion, Timestamp, naive_utc
+from schemas.json_numbers import JsonNumber
 from schemas.rules import After, Rule
 
 _MONEY_PATTERN = r"^[0-9]+(\.[0-9]{1,12})?$"
-_MONEY_REASON = 'must be a decimal string such as "2.49" (USD per GPU-hour, >= 0, at most 12 decimals)'
+_MONEY_REASON = 'must be a non-negative decimal such as "2.49" or 2.49 (USD per GPU-hour, at most 12 decimals)'
+_MONEY_LIMIT = Decimal(10) ** 26  # DECIMAL(38, 12): 26 integer digits...
+_MONEY_QUANTUM = Decimal("1e-12")  # ...and 12 decimals
+_WIDE = Context(prec=80)  # enough digits to quantize any value below the limit exactly
 
 
 def _money(value: Any) -> Any:
-    # A float has already lost the cents it was meant to carry; money travels as decimal text.
-    if isinstance(value, Decimal):
-        if not value.is_finite():
-            raise bad_value(f"{_MONEY_REASON} (got {value})")
-        return value
-    if isinstance(value, (bool, float)):
-        raise bad_value(f"{_MONEY_REASON}, never a float (got {shown(value)})")
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, str):
-        try:
+    """Money as the producer wrote it: decimal text, an integer, or a JSON number read from its literal text.
+
+    A JSON number decoded by ``schemas.json_numbers`` carries its digits, so ``2.0`` or
+    ``123456789.123456789012`` become exactly that Decimal. A Python float (a caller building the event in
+    code) is taken at its shortest round-trip text, the digits ``json.dumps`` would send for it, so the
+    same value is accepted the same way in code and on the wire. NaN, infinities, negatives and more than
+    12 decimals are rejected.
+    """
+    if isinstance(value, bool):
+        raise bad_value(f"{_MONEY_REASON} (got {shown(value)})")
+    try:
+        if isinstance(value, JsonNumber):
+            parsed = value.exact()
+        elif isinstance(value, float):
+            parsed = Decimal(repr(value))
+        elif isinstance(value, Decimal):
+            parsed = value
+        elif isinstance(value, int | str):
             parsed = Decimal(value)
-        except InvalidOperation:
-            raise bad_value(f"{_MONEY_REASON} (got {shown(value)})") from None
-        if not parsed.is_finite():
+        else:
             raise bad_value(f"{_MONEY_REASON} (got {shown(value)})")
-        return parsed
-    raise bad_value(f"{_MONEY_REASON} (got {shown(value)})")
+    except InvalidOperation:
+        raise bad_value(f"{_MONEY_REASON} (got {shown(value)})") from None
+    shown_value = value.text if isinstance(value, JsonNumber) else shown(value)
+    if not parsed.is_finite():
+        raise bad_value(f"{_MONEY_REASON}; NaN and infinity are not prices (got {shown_value})")
+    if parsed < 0:
+        raise bad_value(f"{_MONEY_REASON}; a price cannot be negative (got {shown_value})")
+    if parsed >= _MONEY_LIMIT:
+        raise bad_value(f"{_MONEY_REASON}; at most 26 digits before the point (got {shown_value})")
+    if parsed.quantize(_MONEY_QUANTUM, context=_WIDE) != parsed:
+        raise bad_value(f"{_MONEY_REASON}; more than 12 decimals would be rounded (got {shown_value})")
+    return parsed
 
 
 Money = Annotated[
@@ -45,6 +64,7 @@ Money = Annotated[
             "anyOf": [
                 {"type": "string", "pattern": _MONEY_PATTERN},
                 {"type": "integer", "minimum": 0},
+                {"type": "number", "minimum": 0},
             ]
         }
     ),
@@ -68,7 +88,8 @@ class GpuUsage(Contract):
     utilization: Fraction | None = Field(default=None, description="Mean GPU utilization in [0, 1].")
     hourly_price_usd: Money | None = Field(
         default=None,
-        description="USD per GPU-hour for this deployment, overriding the catalog price; a decimal string, never a float.",
+        description="USD per GPU-hour for this deployment, overriding the catalog price: a decimal string "
+        "or a JSON number, read exactly as written (at most 12 decimals).",
     )
     engine: Literal["vllm", "sglang", "other"] | None = Field(default=None, description="Serving engine.")
     model: Name | None = Field(default=None, description="Model the deployment serves.")

@@ -54,33 +54,128 @@ create or replace macro tw_fmt_signed_pct(p_share) as format('{:+.1f}%', 100 * c
 create or replace macro tw_price_precedence(p_valid_from, p_source_priority) as
   [epoch_us(p_valid_from), -p_source_priority];
 
--- The rate of each exclusive token type, from a price row (NULL prices: the request is unpriced).
-create or replace macro tw_rate_input(p_batch, p_input, p_batch_input) as
-  cast(case when p_batch and p_batch_input is not null then p_batch_input else p_input end as decimal(38, 12));
+-- The rate of each token type, from a price row (NULL prices: the request is unpriced). docs/costs.md
+-- states the rules; in short, each rate is the most specific one the row has, in this order:
+--   1. the batch rate, for a batch request;
+--   2. the rate of the request's service tier (priority, flex);
+--   3. the long-context rate, when the prompt (input_tokens, cache included) is above the row's threshold;
+--   4. the standard rate;
+--   5. then the type's fallback: cache reads and 5-minute cache writes pay the input rate, 1-hour cache
+--      writes the 5-minute write rate, reasoning the output rate (each resolved by 1-4 in turn).
+-- A missing variant never becomes a discount or a multiplier tierwise made up. The optional (named)
+-- arguments are the variant prices; callers that price plain mixes (the tier projections) leave them out.
 
-create or replace macro tw_rate_output(p_batch, p_output, p_batch_output) as
-  cast(case when p_batch and p_batch_output is not null then p_batch_output else p_output end as decimal(38, 12));
+-- Is the prompt above the price row's long-context threshold (LiteLLM's *_above_<N>k_tokens)?
+create or replace macro tw_is_long_context(p_prompt_tokens, p_threshold) as
+  coalesce(p_prompt_tokens > p_threshold, false);
 
-create or replace macro tw_rate_cache_read(p_batch, p_cache_read, p_input, p_batch_input) as
-  cast(coalesce(p_cache_read, tw_rate_input(p_batch, p_input, p_batch_input)) as decimal(38, 12));
+-- Steps 1-4 for one token type: the first variant that applies and exists, else the standard rate.
+create or replace macro tw_pick_rate(p_batch, p_service_tier, p_long, v_standard,
+    v_batch := null, v_priority := null, v_flex := null, v_long := null) as
+  coalesce(
+    case when p_batch then v_batch end,
+    case when p_service_tier = 'priority' then v_priority when p_service_tier = 'flex' then v_flex end,
+    case when p_long then v_long end,
+    v_standard);
 
-create or replace macro tw_rate_cache_creation(p_batch, p_cache_creation, p_input, p_batch_input) as
-  cast(coalesce(p_cache_creation, tw_rate_input(p_batch, p_input, p_batch_input)) as decimal(38, 12));
+create or replace macro tw_rate_input(p_batch, p_input, p_batch_input,
+    p_service_tier := null, p_long := false, p_priority_input := null, p_flex_input := null, p_long_input := null) as
+  cast(tw_pick_rate(p_batch, p_service_tier, p_long, p_input, v_batch := p_batch_input,
+                    v_priority := p_priority_input, v_flex := p_flex_input, v_long := p_long_input) as decimal(38, 12));
 
-create or replace macro tw_rate_reasoning(p_batch, p_reasoning, p_output, p_batch_output) as
-  cast(coalesce(p_reasoning, tw_rate_output(p_batch, p_output, p_batch_output)) as decimal(38, 12));
+create or replace macro tw_rate_output(p_batch, p_output, p_batch_output,
+    p_service_tier := null, p_long := false, p_priority_output := null, p_flex_output := null, p_long_output := null) as
+  cast(tw_pick_rate(p_batch, p_service_tier, p_long, p_output, v_batch := p_batch_output,
+                    v_priority := p_priority_output, v_flex := p_flex_output, v_long := p_long_output) as decimal(38, 12));
+
+create or replace macro tw_rate_cache_read(p_batch, p_cache_read, p_input, p_batch_input,
+    p_service_tier := null, p_long := false, p_batch_cache_read := null, p_priority_cache_read := null,
+    p_flex_cache_read := null, p_long_cache_read := null,
+    p_priority_input := null, p_flex_input := null, p_long_input := null) as
+  cast(coalesce(
+    tw_pick_rate(p_batch, p_service_tier, p_long, p_cache_read, v_batch := p_batch_cache_read,
+                 v_priority := p_priority_cache_read, v_flex := p_flex_cache_read, v_long := p_long_cache_read),
+    tw_rate_input(p_batch, p_input, p_batch_input, p_service_tier := p_service_tier, p_long := p_long,
+                  p_priority_input := p_priority_input, p_flex_input := p_flex_input, p_long_input := p_long_input))
+  as decimal(38, 12));
+
+create or replace macro tw_rate_cache_creation(p_batch, p_cache_creation, p_input, p_batch_input,
+    p_service_tier := null, p_long := false, p_batch_cache_creation := null, p_long_cache_creation := null,
+    p_priority_input := null, p_flex_input := null, p_long_input := null) as
+  cast(coalesce(
+    tw_pick_rate(p_batch, p_service_tier, p_long, p_cache_creation, v_batch := p_batch_cache_creation,
+                 v_long := p_long_cache_creation),
+    tw_rate_input(p_batch, p_input, p_batch_input, p_service_tier := p_service_tier, p_long := p_long,
+                  p_priority_input := p_priority_input, p_flex_input := p_flex_input, p_long_input := p_long_input))
+  as decimal(38, 12));
+
+-- 1-hour cache writes: their own rate (no batch, tier or long-context variant is published), else the
+-- 5-minute write rate the request gets.
+create or replace macro tw_rate_cache_creation_1h(p_batch, p_cache_creation_1h, p_cache_creation, p_input, p_batch_input,
+    p_service_tier := null, p_long := false, p_batch_cache_creation := null, p_long_cache_creation := null,
+    p_priority_input := null, p_flex_input := null, p_long_input := null) as
+  cast(coalesce(
+    p_cache_creation_1h,
+    tw_rate_cache_creation(p_batch, p_cache_creation, p_input, p_batch_input, p_service_tier := p_service_tier,
+                           p_long := p_long, p_batch_cache_creation := p_batch_cache_creation,
+                           p_long_cache_creation := p_long_cache_creation, p_priority_input := p_priority_input,
+                           p_flex_input := p_flex_input, p_long_input := p_long_input))
+  as decimal(38, 12));
+
+create or replace macro tw_rate_reasoning(p_batch, p_reasoning, p_output, p_batch_output,
+    p_service_tier := null, p_long := false, p_priority_output := null, p_flex_output := null, p_long_output := null) as
+  cast(coalesce(p_reasoning,
+                tw_rate_output(p_batch, p_output, p_batch_output, p_service_tier := p_service_tier, p_long := p_long,
+                               p_priority_output := p_priority_output, p_flex_output := p_flex_output,
+                               p_long_output := p_long_output))
+  as decimal(38, 12));
 
 -- THE cost of a token mix (one request, or a day of a workload's tokens) under one price row.
+-- t_cache_creation counts every cache write; t_cache_creation_1h is the part of it written for an hour.
 create or replace macro tw_mix_cost(
     p_batch, t_input, t_cache_read, t_cache_creation, t_output, t_reasoning,
-    p_input, p_cache_read, p_cache_creation, p_output, p_reasoning, p_batch_input, p_batch_output) as
+    p_input, p_cache_read, p_cache_creation, p_output, p_reasoning, p_batch_input, p_batch_output,
+    t_cache_creation_1h := 0, p_service_tier := null, p_long := false, p_cache_creation_1h := null,
+    p_batch_cache_read := null, p_batch_cache_creation := null,
+    p_priority_input := null, p_priority_output := null, p_priority_cache_read := null,
+    p_flex_input := null, p_flex_output := null, p_flex_cache_read := null,
+    p_long_input := null, p_long_output := null, p_long_cache_read := null, p_long_cache_creation := null) as
   cast(
-      cast(t_input as bigint) * tw_rate_input(p_batch, p_input, p_batch_input)
-    + cast(t_cache_read as bigint) * tw_rate_cache_read(p_batch, p_cache_read, p_input, p_batch_input)
-    + cast(t_cache_creation as bigint) * tw_rate_cache_creation(p_batch, p_cache_creation, p_input, p_batch_input)
-    + cast(t_output as bigint) * tw_rate_output(p_batch, p_output, p_batch_output)
-    + cast(t_reasoning as bigint) * tw_rate_reasoning(p_batch, p_reasoning, p_output, p_batch_output)
+      cast(t_input as bigint)
+        * tw_rate_input(p_batch, p_input, p_batch_input, p_service_tier := p_service_tier, p_long := p_long,
+                        p_priority_input := p_priority_input, p_flex_input := p_flex_input, p_long_input := p_long_input)
+    + cast(t_cache_read as bigint)
+        * tw_rate_cache_read(p_batch, p_cache_read, p_input, p_batch_input, p_service_tier := p_service_tier,
+                             p_long := p_long, p_batch_cache_read := p_batch_cache_read,
+                             p_priority_cache_read := p_priority_cache_read, p_flex_cache_read := p_flex_cache_read,
+                             p_long_cache_read := p_long_cache_read, p_priority_input := p_priority_input,
+                             p_flex_input := p_flex_input, p_long_input := p_long_input)
+    + cast(t_cache_creation - t_cache_creation_1h as bigint)
+        * tw_rate_cache_creation(p_batch, p_cache_creation, p_input, p_batch_input, p_service_tier := p_service_tier,
+                                 p_long := p_long, p_batch_cache_creation := p_batch_cache_creation,
+                                 p_long_cache_creation := p_long_cache_creation, p_priority_input := p_priority_input,
+                                 p_flex_input := p_flex_input, p_long_input := p_long_input)
+    + cast(t_cache_creation_1h as bigint)
+        * tw_rate_cache_creation_1h(p_batch, p_cache_creation_1h, p_cache_creation, p_input, p_batch_input,
+                                    p_service_tier := p_service_tier, p_long := p_long,
+                                    p_batch_cache_creation := p_batch_cache_creation,
+                                    p_long_cache_creation := p_long_cache_creation, p_priority_input := p_priority_input,
+                                    p_flex_input := p_flex_input, p_long_input := p_long_input)
+    + cast(t_output as bigint)
+        * tw_rate_output(p_batch, p_output, p_batch_output, p_service_tier := p_service_tier, p_long := p_long,
+                         p_priority_output := p_priority_output, p_flex_output := p_flex_output,
+                         p_long_output := p_long_output)
+    + cast(t_reasoning as bigint)
+        * tw_rate_reasoning(p_batch, p_reasoning, p_output, p_batch_output, p_service_tier := p_service_tier,
+                            p_long := p_long, p_priority_output := p_priority_output, p_flex_output := p_flex_output,
+                            p_long_output := p_long_output)
   as decimal(38, 12));
+
+-- Service tiers the catalog can price: none given, standard, batch (the batch flag prices it), priority
+-- and flex (their own rates, else standard). Any other tier (fast, ultrafast, scale, ...) is billed by
+-- rules the catalog does not carry, so such a request is unpriced rather than priced at the wrong rate.
+create or replace macro tw_priceable_service_tier(p_service_tier) as
+  p_service_tier is null or p_service_tier in ('standard', 'default', 'auto', 'batch', 'priority', 'flex');
 
 -- Which tier an API price row belongs to. Mirrors PROVIDER_TIERS in ingest/adapters/providers.py (a unit
 -- test keeps them equal); a provider it does not name is a closed API.

@@ -38,6 +38,7 @@ class Attribution(TypedDict, total=False):
     status: Literal["ok", "error"]
     error_type: str
     batch: bool
+    service_tier: str
     shadow: bool
     eval_score: float
     request_id: str
@@ -159,6 +160,21 @@ def from_epoch_seconds(value: float) -> datetime:
 
 def from_epoch_nanos(value: int) -> datetime:
     return _EPOCH + timedelta(microseconds=value // 1000)
+
+
+# What providers call their standard tier; tierwise stores it as `standard`.
+_STANDARD_TIER_NAMES = frozenset({"default", "auto", "standard", "standard_only"})
+
+
+def service_tier_of(tier: Any, speed: Any = None) -> str | None:
+    """The contract's service_tier from what a provider reports: its tier name, lower case, with `default`
+    and `auto` (OpenAI) folded into `standard`; Anthropic's `speed: "fast"` is the `fast` tier."""
+    if isinstance(speed, str) and speed.strip().lower() == "fast":
+        return "fast"
+    if not isinstance(tier, str) or not tier.strip():
+        return None
+    name = tier.strip().lower()
+    return "standard" if name in _STANDARD_TIER_NAMES else name
 
 
 def non_empty(value: Any) -> str | None:

@@ -9,7 +9,9 @@ known vendor is our own server (self_hosted, deployment = host:port of ``api_bas
 Attribution defaults, each overridden by keywords: workload from the request's
 ``spend_logs_metadata`` (``tierwise_workload`` or ``workload``), else the virtual key's alias (keys
 are usually issued per application); team from ``spend_logs_metadata.team``, else the key's team
-alias or id. Request and response text (``messages``, ``response``, ``proxy_server_request``, tool and
+alias or id. The service tier comes from the usage object, the response's ``service_tier`` or the
+request's parameters; Anthropic's 1-hour cache writes from the usage object's ``cache_creation`` split.
+Request and response text (``messages``, ``response``, ``proxy_server_request``, tool and
 guardrail payloads) is never read, only counted.
 """
 
@@ -27,6 +29,7 @@ from ingest.adapters.attribution import (
     from_epoch_seconds,
     non_empty,
     reconcile_input,
+    service_tier_of,
 )
 from schemas import ContractError, UsageEvent, count_content
 from schemas.providers import canonical_provider, endpoint_host, provider_for_endpoint
@@ -101,9 +104,15 @@ def _tags(request_tags: Any) -> dict[str, str]:
     return tags
 
 
-def _usage_detail(*candidates: Any) -> dict[str, int]:
+def _usage_detail(*candidates: Any) -> dict[str, Any]:
     detail: Mapping[str, Any] = next((c for c in candidates if isinstance(c, Mapping) and c), {})
     return {
+        # Anthropic's split of cache writes by lifetime, as the provider sent it or as LiteLLM renames it
+        "creation_1h": count(detail, "cache_creation", "ephemeral_1h_input_tokens")
+        or count(detail, "cache_creation_token_details", "ephemeral_1h_input_tokens")
+        or count(detail, "prompt_tokens_details", "cache_creation_token_details", "ephemeral_1h_input_tokens")
+        or 0,
+        "service_tier": service_tier_of(detail.get("service_tier"), detail.get("speed")),
         "cached": count(detail, "prompt_tokens_details", "cached_tokens") or detail.get("cache_read_input_tokens") or 0,
         "creation": detail.get("cache_creation_input_tokens")
         or count(detail, "prompt_tokens_details", "cache_creation_tokens")
@@ -112,10 +121,23 @@ def _usage_detail(*candidates: Any) -> dict[str, int]:
     }
 
 
+def _service_tier(usage: Mapping[str, Any], *sources: Any) -> str | None:
+    """The service tier that served the call: from the usage object, else the first source that names one
+    (the response's ``service_tier`` as OpenAI returns it, the request's parameters)."""
+    if usage.get("service_tier"):
+        return usage["service_tier"]
+    for source in sources:
+        source = _mapping(source)
+        tier = service_tier_of(source.get("service_tier"), source.get("speed"))
+        if tier:
+            return tier
+    return None
+
+
 def _derive(
     row: Mapping[str, Any],
     metadata: Mapping[str, Any],
-    usage: dict[str, int],
+    usage: dict[str, Any],
     event_id: Any,
 ) -> dict[str, Any]:
     route = litellm_route(row.get("custom_llm_provider"), row.get("api_base"))
@@ -157,7 +179,9 @@ def _derive(
         "output_tokens": row.get("completion_tokens"),
         "cached_input_tokens": cached,
         "cache_creation_input_tokens": creation,
+        "cache_creation_1h_input_tokens": usage["creation_1h"],
         "reasoning_tokens": usage["reasoning"],
+        "service_tier": usage.get("service_tier"),
         "status": "error" if failed else "ok",
         "error_type": (
             non_empty(error_info.get("error_class")) or non_empty(str(error_info.get("error_code") or "")) or "_OTHER"
@@ -187,6 +211,9 @@ def from_litellm_payload(payload: Mapping[str, Any], **attribution: Unpack[Attri
         metadata.get("usage_object"),
         response.get("usage") if isinstance(response, Mapping) else None,
     )
+    usage["service_tier"] = _service_tier(
+        usage, response, hidden, payload.get("model_parameters"), payload.get("optional_params")
+    )
     row = dict(payload)
     if not non_empty(row.get("api_base")):
         row["api_base"] = hidden.get("api_base")
@@ -201,5 +228,8 @@ def from_litellm_spend_log(row: Mapping[str, Any], **attribution: Unpack[Attribu
     dropped = count_content(row)
     metadata = _mapping(row.get("metadata"))
     usage = _usage_detail(metadata.get("usage_object"), metadata.get("additional_usage_values"))
+    usage["service_tier"] = _service_tier(
+        usage, metadata.get("additional_usage_values"), metadata.get("hidden_params"), row.get("model_parameters")
+    )
     derived = _derive(row, metadata, usage, row.get("request_id"))
     return build_event(derived, attribution, dropped)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Unpack
 
-from ingest.adapters.attribution import Attribution, build_event, count, find_usage
+from ingest.adapters.attribution import Attribution, build_event, count, find_usage, service_tier_of
 from ingest.adapters.sdk_objects import as_payload
 from schemas import UsageEvent, count_content
 
@@ -26,8 +26,6 @@ _OPERATIONS = {
     "text_completion": "text_completion",
     "list": "embeddings",
 }
-# Service tiers priced differently from the default: kept as a tag for pricing.
-_PRICED_SERVICE_TIERS = frozenset({"flex", "priority", "scale"})
 _USAGE_KEYS = ("prompt_tokens", "input_tokens", "completion_tokens", "output_tokens")
 
 
@@ -84,9 +82,8 @@ def _derive(payload: Any, attribution: Mapping[str, Any]) -> tuple[dict[str, Any
     derived["model"] = response.get("model")
     derived["response_id"] = response.get("id")
     derived["operation"] = _OPERATIONS.get(str(response.get("object")))
-    service_tier = response.get("service_tier")
-    if service_tier in _PRICED_SERVICE_TIERS:
-        derived["tags"] = {"service_tier": service_tier}
+    # The tier that served the request (flex, priority, fast, ...): it picks the rates the request pays.
+    derived["service_tier"] = service_tier_of(response.get("service_tier"))
     groq = response.get("x_groq")
     if isinstance(groq, Mapping) and isinstance(groq.get("id"), str):
         derived.setdefault("request_id", groq["id"])

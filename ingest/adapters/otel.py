@@ -23,6 +23,7 @@ from ingest.adapters.attribution import (
     check_keywords,
     from_epoch_nanos,
     reconcile_input,
+    service_tier_of,
 )
 from schemas import ContractError, Tier, UsageEvent, is_content_key
 from schemas.providers import provider_for_endpoint, tier_for
@@ -43,6 +44,8 @@ TOKEN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
         "gen_ai.usage.cache_creation_input_tokens",
         "gen_ai.usage.input_tokens.cache_write",
     ),
+    # No semantic convention yet: a tierwise attribute carries Anthropic's 1-hour cache writes.
+    "cache_creation_1h_input_tokens": ("tierwise.cache_creation_1h_input_tokens",),
     "reasoning_tokens": (
         "gen_ai.usage.reasoning.output_tokens",
         "gen_ai.usage.reasoning_tokens",
@@ -50,6 +53,14 @@ TOKEN_ATTRIBUTES: dict[str, tuple[str, ...]] = {
     ),
 }
 _ALL_TOKEN_ATTRIBUTES = frozenset(name for names in TOKEN_ATTRIBUTES.values() for name in names)
+# The service tier that served the request, preferred first (OpenAI instrumentations, then older names).
+SERVICE_TIER_ATTRIBUTES = (
+    "openai.response.service_tier",
+    "gen_ai.openai.response.service_tier",
+    "anthropic.response.service_tier",
+    "openai.request.service_tier",
+    "gen_ai.openai.request.service_tier",
+)
 # Operations whose spans wrap other GenAI calls: their usage, if any, is the sum of their children.
 WRAPPER_OPERATIONS = frozenset({"invoke_agent", "create_agent", "execute_tool", "invoke_workflow"})
 # Attribution fields a span or its resource may set as ``tierwise.<field>``.
@@ -60,6 +71,7 @@ _TIERWISE_FIELDS = (
     "deployment",
     "environment",
     "batch",
+    "service_tier",
     "shadow",
     "eval_score",
     "ttft_ms",
@@ -196,6 +208,7 @@ def _span_event(span: Mapping[str, Any], resource: Mapping[str, Any], defaults: 
     derived["model"] = _first(attributes, ("gen_ai.response.model", "gen_ai.request.model"))
     derived["response_id"] = attributes.get("gen_ai.response.id")
     derived["operation"] = operation
+    derived["service_tier"] = service_tier_of(_first(attributes, SERVICE_TIER_ATTRIBUTES))
     if failed:
         derived["status"] = "error"
         derived["error_type"] = attributes.get("error.type") or "_OTHER"

@@ -24,6 +24,7 @@ from landing import prices
 from landing.warehouse import connect
 from pipelines.dbt_cli import run_dbt, window_vars
 from schemas import UsageEvent
+from tests.focus_spec import FOCUS_1_0_COLUMNS, check_header, check_row, identity_gap
 from tierwise.cli import main
 
 pytestmark = pytest.mark.slow
@@ -614,7 +615,7 @@ def test_focus_export_has_every_mandatory_column_with_valid_values(
         assert row["BillingPeriodStart"] == "2026-04-01T00:00:00Z" and row["BillingPeriodEnd"] == "2026-05-01T00:00:00Z"
         assert Decimal(row["BilledCost"]) == Decimal(row["EffectiveCost"]) == Decimal(row["ListCost"])
         assert row["x_Tier"] in {"closed_api", "hosted_open_api", "self_hosted"}
-        assert row["x_TokenType"] in {"", "input", "cache_read", "cache_creation", "output", "reasoning"}
+        assert row["x_TokenType"] in {"", "input", "cache_read", "cache_creation", "cache_creation_1h", "output", "reasoning"}
     assert sum(Decimal(r["BilledCost"]) for r in rows) == expected_day_total()
     assert not [r for r in rows if r["x_Model"] == "gpt-9-preview"]  # unpriced: no cost to report
     reasoning = [r for r in rows if r["x_Model"] == "gpt-5.4" and r["x_TokenType"] == "reasoning"]
@@ -626,6 +627,59 @@ def test_focus_export_has_every_mandatory_column_with_valid_values(
         (Decimal(2), Decimal(4), "GPU-Hours", "scout-prod")
     ]
     assert {r["PublisherName"] for r in rows if r["x_Model"] == "claude-sonnet-4-6"} == {"Anthropic"}
+
+
+def test_focus_export_meets_the_focus_1_0_specification(
+    world: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Every column of FOCUS 1.0 with its type, allowed values and nullability, and the cost identities."""
+    monkeypatch.setenv("TIERWISE_WAREHOUSE", str(world.warehouse))
+    out = tmp_path / "focus.csv"
+    nxt = (DAY + timedelta(days=1)).isoformat()
+    assert main(["export", "focus", "--out", str(out), "--from", DAY.isoformat(), "--to", nxt]) == 0
+    capsys.readouterr()
+    with out.open(newline="") as fh:
+        reader = csv.DictReader(fh)
+        check_header(list(reader.fieldnames or []))
+        rows = list(reader)
+    assert {c for c in rows[0] if c.startswith("x_")} >= {"x_Tier", "x_Model", "x_TokenType", "x_Workload", "x_CostType"}
+    for row in rows:
+        check_row(row)
+        # no commitment discounts, no regions: those conditional columns are null
+        assert all(row[c] == "" for c in FOCUS_1_0_COLUMNS if c.startswith("CommitmentDiscount"))
+        assert row["RegionId"] == row["RegionName"] == row["AvailabilityZone"] == ""
+        tags = json.loads(row["Tags"])
+        assert tags["tierwise/workload"] == row["x_Workload"]
+        if row["x_CostType"] == "tokens":
+            # one unit price per line: the identities hold exactly
+            assert identity_gap(row, "ListUnitPrice", "ListCost") == 0, row
+            assert identity_gap(row, "ContractedUnitPrice", "ContractedCost") == 0, row
+            assert row["SkuPriceId"].endswith("/" + row["x_TokenType"])
+            assert tags["tierwise/environment"] == "prod"
+        else:
+            # an allocation's average unit price, to 1e-12, times a quantity written to a millionth
+            bound = Decimal(row["ListUnitPrice"]) * Decimal("0.0000005") + Decimal(row["PricingQuantity"]) * Decimal("1e-12")
+            assert identity_gap(row, "ListUnitPrice", "ListCost") <= bound, row
+            assert tags["tierwise/deployment"] == row["ResourceId"]
+    # the unit prices are the catalog rates that priced the tokens
+    c1_cache_read = [
+        r
+        for r in rows
+        if r["x_Model"] == "claude-sonnet-4-6" and r["x_TokenType"] == "cache_read" and r["x_Workload"] == "support"
+    ]
+    assert [(Decimal(r["ListUnitPrice"]), Decimal(r["PricingQuantity"])) for r in c1_cache_read] == [
+        (SONNET["cache_read"], Decimal(80_000))
+    ]
+    assert c1_cache_read[0]["SkuPriceId"] == "seed:anthropic/claude-sonnet-4-6@2025-01-01T00:00:00/cache_read"
+    # a batch and a standard request of one model are two lines of one token type, each at its rate
+    gpt_input = sorted(
+        (Decimal(r["ListUnitPrice"]), Decimal(r["PricingQuantity"]))
+        for r in rows
+        if r["x_Model"] == "gpt-5.4" and r["x_TokenType"] == "input" and r["x_Workload"] == "agent"
+    )
+    # c2 2k, c4 5k, c8 5k uncached (c8's cache write is its own cache_creation line, at the input rate)
+    assert gpt_input == [(GPT54["batch_in"], Decimal(1_000_000)), (GPT54["in"], Decimal(2_000 + 5_000 + 5_000))]
+    assert sum(Decimal(r["BilledCost"]) for r in rows) == expected_day_total()
 
 
 def test_spend_json_rows_are_exact(world: Built, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
@@ -740,7 +794,7 @@ def test_partition_window_replaces_exactly_its_days_and_imports_reprice_from_the
     monkeypatch.setenv("TIERWISE_HOME", str(tmp_path / "home"))  # no Dagster instance to tell
     assert main(["prices", "import", "litellm", str(litellm), "--effective-from", d2.isoformat()]) == 0
     printed = capsys.readouterr().out
-    assert "imported 1 prices" in printed and "skipped 2 entries" in printed
+    assert "imported 2 prices" in printed and "skipped 1 entries" in printed  # the embedding model is priced too
     assert "marked 1 day for re-pricing from 2026-06-11 to 2026-06-11" in printed
     build(warehouse, tmp_path)
     imported_in, imported_out = per_m("4"), per_m("20")

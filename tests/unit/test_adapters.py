@@ -96,7 +96,7 @@ def test_openai_responses_api_maps_reasoning_and_flex_tier() -> None:
     event = from_openai(load("openai_responses"), workload="billing")
     assert tokens(event) == (3620, 1187, 2560, 0, 1024)
     assert event.model == "o3-2025-04-16"
-    assert event.tags == {"service_tier": "flex"}
+    assert event.service_tier == "flex" and event.tags is None
 
 
 def test_openai_batch_line_is_batch_priced() -> None:
@@ -145,7 +145,7 @@ def test_keywords_override_the_payload_and_tags_merge() -> None:
     )
     assert (event.model, event.event_id, event.event_time) == ("o3", "my-id", when)
     assert (event.provider, event.tier) == ("azure", Tier.CLOSED_API)
-    assert event.tags == {"service_tier": "flex", "region": "eu"}
+    assert event.tags == {"region": "eu"} and event.service_tier == "flex"
     assert (event.duration_ms, event.ttft_ms, event.shadow) == (930.0, 210.0, True)
 
 
@@ -198,7 +198,51 @@ def test_anthropic_usage_object_alone_and_priority_tier() -> None:
     usage = {"input_tokens": 50, "output_tokens": 7, "cache_read_input_tokens": 100, "service_tier": "priority"}
     event = from_anthropic(usage, workload="w", model="claude-opus-4-1")
     assert tokens(event) == (150, 7, 100, 0, 0)
-    assert event.tags == {"service_tier": "priority"}
+    assert event.service_tier == "priority" and event.tags is None
+
+
+def test_anthropic_one_hour_cache_writes_and_fast_speed() -> None:
+    usage = {
+        "input_tokens": 20,
+        "output_tokens": 5,
+        "cache_read_input_tokens": 0,
+        "cache_creation_input_tokens": 3000,
+        "cache_creation": {"ephemeral_5m_input_tokens": 1000, "ephemeral_1h_input_tokens": 2000},
+        "service_tier": "standard",
+        "speed": "fast",
+    }
+    event = from_anthropic({"id": "msg_1", "model": "claude-opus-4-7", "usage": usage}, workload="w")
+    assert (event.input_tokens, event.cache_creation_input_tokens, event.cache_creation_1h_input_tokens) == (3020, 3000, 2000)
+    assert event.service_tier == "fast"
+    # only the split reported: the writes are its sum
+    split_only = {**usage, "cache_creation_input_tokens": None, "speed": None}
+    event = from_anthropic(split_only, workload="w", model="claude-opus-4-7")
+    written = (event.cache_creation_input_tokens, event.cache_creation_1h_input_tokens)
+    assert written == (3000, 2000) and event.service_tier == "standard"
+
+
+@pytest.mark.parametrize(
+    ("reported", "stored"),
+    [
+        ("default", "standard"),
+        ("auto", "standard"),
+        ("priority", "priority"),
+        ("flex", "flex"),
+        ("fast", "fast"),
+        ("ultrafast", "ultrafast"),
+        ("Scale", "scale"),
+        (None, None),
+    ],
+)
+def test_openai_service_tier_is_kept_for_pricing(reported: str | None, stored: str | None) -> None:
+    body = {
+        "id": "chatcmpl-1",
+        "object": "chat.completion",
+        "model": "gpt-5",
+        "service_tier": reported,
+        "usage": {"prompt_tokens": 10, "completion_tokens": 2},
+    }
+    assert from_openai(body, workload="w").service_tier == stored
 
 
 # --- Gemini -----------------------------------------------------------------------------------------
@@ -474,3 +518,55 @@ def test_endpoints() -> None:
     assert provider_for_endpoint("https://us-central1-aiplatform.googleapis.com/v1") == "google"
     assert provider_for_endpoint("https://acme-eu.openai.azure.com/openai") == "azure"
     assert provider_for_endpoint("http://gpu-box:8000") is None
+
+
+# --- service tier and 1-hour cache writes on every path ---------------------------------------------
+
+
+def test_litellm_payload_carries_service_tier_and_one_hour_writes() -> None:
+    payload = copy.deepcopy(load("litellm_standard_logging_payload"))
+    payload["hidden_params"]["usage_object"]["cache_creation"] = {
+        "ephemeral_5m_input_tokens": 50,
+        "ephemeral_1h_input_tokens": 150,
+    }
+    payload["response"] = {"service_tier": "flex"}  # as OpenAI returns it, beside the usage
+    event = from_litellm_payload(payload)
+    assert (event.cache_creation_input_tokens, event.cache_creation_1h_input_tokens) == (200, 150)
+    assert event.service_tier == "flex"
+    # a tier in the usage object wins; Anthropic's speed "fast" is the fast tier
+    payload["hidden_params"]["usage_object"]["speed"] = "fast"
+    assert from_litellm_payload(payload).service_tier == "fast"
+
+
+def test_litellm_spend_log_row_carries_service_tier_from_the_request() -> None:
+    row = copy.deepcopy(load("litellm_spend_log_row"))
+    row["model_parameters"] = {"service_tier": "priority", "temperature": 0.2}
+    assert from_litellm_spend_log(row).service_tier == "priority"
+    assert from_litellm_spend_log(load("litellm_spend_log_row")).service_tier is None
+
+
+def test_otlp_span_carries_openai_response_service_tier_and_one_hour_writes() -> None:
+    doc = load("otlp_genai_traces")
+    span = doc["resourceSpans"][0]["scopeSpans"][1]["spans"][0]  # the first inference span
+    span["attributes"] += [
+        {"key": "openai.response.service_tier", "value": {"stringValue": "flex"}},
+        {"key": "gen_ai.usage.cache_creation.input_tokens", "value": {"intValue": "40"}},
+        {"key": "tierwise.cache_creation_1h_input_tokens", "value": {"intValue": "30"}},
+    ]
+    event = next(r for r in events_from_otlp_json(doc) if isinstance(r, UsageEvent))
+    assert event.service_tier == "flex"
+    assert (event.cache_creation_input_tokens, event.cache_creation_1h_input_tokens) == (40, 30)
+    plain = next(r for r in otlp_results() if isinstance(r, UsageEvent))
+    assert plain.service_tier is None and plain.cache_creation_1h_input_tokens == 0
+
+
+def test_one_hour_writes_cannot_exceed_the_cache_writes() -> None:
+    usage = {
+        "input_tokens": 1,
+        "output_tokens": 1,
+        "cache_creation_input_tokens": 10,
+        "cache_creation": {"ephemeral_1h_input_tokens": 11},
+    }
+    with pytest.raises(ContractError) as info:
+        from_anthropic(usage, workload="w", model="claude-opus-4-7")
+    assert info.value.field == "cache_creation_1h_input_tokens"

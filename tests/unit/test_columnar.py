@@ -268,10 +268,21 @@ def test_gpu_heartbeats_match_pydantic(monkeypatch: pytest.MonkeyPatch) -> None:
             {**ev, "gpu_count": 0},
             {**ev, "engine": "tgi"},
             {**ev, "hourly_price_usd": 2.49},
+            {**ev, "hourly_price_usd": 2.0},
             {**ev, "hourly_price_usd": 3},
+            {**ev, "hourly_price_usd": -1.5},
+            {**ev, "hourly_price_usd": float("nan")},
+            {**ev, "hourly_price_usd": float("inf")},
+            {**ev, "hourly_price_usd": 1e-13},
             {**ev, "hourly_price_usd": None},
             {**ev, "utilization": 1.01},
         ):
             values.extend(_encodings(variant))
-    decoder, _ = _check(GPU, values, "llm.gpu.v1")
+    # JSON numbers whose literal text a float cannot hold: both paths must keep (or reject) the digits.
+    for ev in gpu_events():
+        text = json.dumps({k: v for k, v in ev.items() if k != "hourly_price_usd"})[:-1]
+        for literal in ("123456789.123456789012", "2.000000000000", "1.0000000000001", "1e2"):
+            values.append(f'{text}, "hourly_price_usd": {literal}}}'.encode())
+    decoder, valid = _check(GPU, values, "llm.gpu.v1")
     assert decoder.slow_rows < len(values)
+    assert valid > 0

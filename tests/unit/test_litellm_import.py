@@ -31,24 +31,102 @@ def by_id(result: prices.ParseResult) -> dict[tuple[str, str], prices.ImportedPr
 
 def test_fixture_counts_every_skip_by_reason() -> None:
     result = prices.load_litellm_file(FIXTURE)
-    assert len(result.prices) == 14
+    assert len(result.prices) == 15
     assert dict(result.skipped) == {
         "sample_spec": 1,
-        "not_chat": 4,  # embedding, image_generation, audio_transcription, rerank
+        "not_chat": 3,  # image_generation, audio_transcription, rerank
         "no_mode": 1,
         "no_provider": 1,
         "no_token_price": 1,  # a completion model priced per second
         "bad_price": 3,  # negative, finer than 1e-12, the text "free"
         "duplicate": 1,  # openai/gpt-5.4 after gpt-5.4
     }
-    assert result.skipped_total == 12
+    assert result.skipped_total == 11
     # every key of the file is either imported or counted
     assert len(result.prices) + result.skipped_total == len(json.loads(FIXTURE.read_text()))
 
 
-def test_only_chat_completion_and_responses_modes_are_imported() -> None:
+def test_only_token_priced_modes_are_imported() -> None:
     modes = {p.mode for p in prices.load_litellm_file(FIXTURE).prices}
-    assert modes == {"chat", "completion", "responses"}
+    assert modes == {"chat", "completion", "responses", "embedding"}
+
+
+def test_embedding_models_are_priced_by_input_tokens() -> None:
+    embedding = by_id(prices.load_litellm_file(FIXTURE))[("openai", "text-embedding-3-large")]
+    assert embedding.prices["input_cost_per_token"] == Decimal("1.3e-07")
+    assert embedding.prices["output_cost_per_token"] == Decimal(0)
+    # an embedding entry without any output price still imports (no output tokens to charge)
+    parsed = prices.parse_entry("e", {"litellm_provider": "openai", "mode": "embedding", "input_cost_per_token": "2e-8"})
+    assert isinstance(parsed, prices.ImportedPrice) and parsed.prices["output_cost_per_token"] == Decimal(0)
+    # a chat entry without an output price is still not a token price
+    assert prices.parse_entry("c", {"litellm_provider": "openai", "mode": "chat", "input_cost_per_token": "2e-8"}) == (
+        "no_token_price"
+    )
+
+
+def test_batch_cache_tier_one_hour_and_long_context_rates_are_imported() -> None:
+    # The shape LiteLLM gives Anthropic's and OpenAI's models (values as published per million tokens / 1e6).
+    entry = {
+        "litellm_provider": "anthropic",
+        "mode": "chat",
+        "input_cost_per_token": 3e-06,
+        "output_cost_per_token": 1.5e-05,
+        "cache_read_input_token_cost": 3e-07,
+        "cache_creation_input_token_cost": 3.75e-06,
+        "cache_creation_input_token_cost_above_1hr": 6e-06,
+        "input_cost_per_token_batches": 1.5e-06,
+        "output_cost_per_token_batches": 7.5e-06,
+        "cache_read_input_token_cost_batches": 1.5e-07,
+        "cache_creation_input_token_cost_batches": 1.875e-06,
+        "input_cost_per_token_priority": 6e-06,
+        "output_cost_per_token_priority": 3e-05,
+        "cache_read_input_token_cost_priority": 6e-07,
+        "input_cost_per_token_flex": 1.5e-06,
+        "output_cost_per_token_flex": 7.5e-06,
+        "cache_read_input_token_cost_flex": 1.5e-07,
+        "input_cost_per_token_above_200k_tokens": 6e-06,
+        "output_cost_per_token_above_200k_tokens": 2.25e-05,
+        "cache_read_input_token_cost_above_200k_tokens": 6e-07,
+        "cache_creation_input_token_cost_above_200k_tokens": 7.5e-06,
+        "input_cost_per_token_above_200k_tokens_priority": 1.2e-05,  # a tier variant of a long rate: not carried
+    }
+    parsed = prices.parse_litellm({"claude-x": entry}).prices[0]
+    expected = {
+        "batch_cache_read_cost_per_token": "0.00000015",
+        "batch_cache_creation_cost_per_token": "0.000001875",
+        "cache_creation_1h_cost_per_token": "0.000006",
+        "priority_input_cost_per_token": "0.000006",
+        "priority_output_cost_per_token": "0.00003",
+        "priority_cache_read_cost_per_token": "0.0000006",
+        "flex_input_cost_per_token": "0.0000015",
+        "flex_output_cost_per_token": "0.0000075",
+        "flex_cache_read_cost_per_token": "0.00000015",
+        "long_input_cost_per_token": "0.000006",
+        "long_output_cost_per_token": "0.0000225",
+        "long_cache_read_cost_per_token": "0.0000006",
+        "long_cache_creation_cost_per_token": "0.0000075",
+    }
+    assert {c: parsed.prices[c] for c in expected} == {c: Decimal(v) for c, v in expected.items()}
+    assert parsed.prices["long_context_threshold_tokens"] == 200_000
+
+
+def test_the_lowest_long_context_tier_is_carried() -> None:
+    entry = {
+        "litellm_provider": "vertex_ai-language-models",
+        "mode": "chat",
+        "input_cost_per_token": "1e-6",
+        "output_cost_per_token": "4e-6",
+        "input_cost_per_token_above_256k_tokens": "3e-6",
+        "input_cost_per_token_above_128k_tokens": "2e-6",
+        "output_cost_per_token_above_128k_tokens": "8e-6",
+    }
+    parsed = prices.parse_litellm({"m": entry}).prices[0]
+    assert parsed.prices["long_context_threshold_tokens"] == 128_000
+    assert parsed.prices["long_input_cost_per_token"] == Decimal("2e-6")
+    assert parsed.prices["long_output_cost_per_token"] == Decimal("8e-6")
+    assert parsed.prices["long_cache_read_cost_per_token"] is None
+    bad = {**entry, "output_cost_per_token_above_128k_tokens": -1}
+    assert prices.parse_entry("m", bad) == "bad_price"
 
 
 def test_key_prefix_equal_to_provider_is_stripped_others_kept() -> None:
@@ -108,10 +186,11 @@ def test_first_key_wins_for_a_duplicate_model() -> None:
     assert gpt.prices["input_cost_per_token"] == Decimal("0.0000025")
 
 
-def test_all_seven_price_fields_map_and_missing_ones_are_none() -> None:
+def test_the_seven_base_price_fields_map_and_missing_ones_are_none() -> None:
     ids = by_id(prices.load_litellm_file(FIXTURE))
     sonnet = ids[("anthropic", "claude-sonnet-4-6")].prices
-    assert sonnet == {
+    assert set(sonnet) == set(prices.PRICE_COLUMNS)
+    assert {c: v for c, v in sonnet.items() if c not in prices.PRICE_COLUMNS[7:]} == {
         "input_cost_per_token": Decimal("0.000003"),
         "cache_read_cost_per_token": Decimal("0.0000003"),
         "cache_creation_cost_per_token": Decimal("0.00000375"),
@@ -120,6 +199,7 @@ def test_all_seven_price_fields_map_and_missing_ones_are_none() -> None:
         "batch_input_cost_per_token": Decimal("0.0000015"),
         "batch_output_cost_per_token": Decimal("0.0000075"),
     }
+    assert all(sonnet[c] is None for c in prices.PRICE_COLUMNS[7:])  # the fixture has no variant rates
     assert ids[("google", "gemini-3.1-pro")].prices["reasoning_cost_per_token"] == Decimal("0.000012")
 
 
@@ -188,14 +268,14 @@ def test_write_replaces_the_rows_of_the_same_date_only(tmp_path: Path) -> None:
         }
     )
     prices.write_imported_prices(con, one, date(2026, 6, 1), "b.json")
-    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
-    # importing again for May with fewer models would unprice 13 of them: refused unless asked for
-    with pytest.raises(TierwiseError, match=r"would remove 13 price\(s\) imported for 2026-05-01: anthropic/"):
+    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (16,)
+    # importing again for May with fewer models would unprice 14 of them: refused unless asked for
+    with pytest.raises(TierwiseError, match=r"would remove 14 price\(s\) imported for 2026-05-01: anthropic/"):
         prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json")
-    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
+    assert con.execute("select count(*) from raw.imported_prices").fetchone() == (16,)
     # with replace, it replaces May's rows and leaves June's alone
     written = prices.write_imported_prices(con, one, date(2026, 5, 1), "c.json", replace=True)
-    assert len(written.removed) == 13 and ("openai", "gpt-5.4") not in written.removed
+    assert len(written.removed) == 14 and ("openai", "gpt-5.4") not in written.removed
     rows = con.execute(
         "select valid_from, model, input_cost_per_token::varchar, valid_to, source_file "
         "from raw.imported_prices order by valid_from"
@@ -220,11 +300,11 @@ def test_cli_imports_and_prints_counts(home: Home, capsys: pytest.CaptureFixture
     code = main(["prices", "import", "litellm", str(FIXTURE), "--effective-from", "2026-05-01"])
     out = capsys.readouterr().out
     assert code == 0
-    assert "imported 14 prices effective 2026-05-01" in out
-    assert "skipped 12 entries" in out and "4 not_chat" in out and "1 sample_spec" in out
+    assert "imported 15 prices effective 2026-05-01" in out
+    assert "skipped 11 entries" in out and "3 not_chat" in out and "1 sample_spec" in out
     con = duckdb.connect(str(home.warehouse), read_only=True)
     assert con.execute("select count(*), min(valid_from) from raw.imported_prices").fetchone() == (
-        14,
+        15,
         datetime(2026, 5, 1),
     )
     # stored under tierwise's provider names, the ones the price seeds and the adapters use
@@ -269,12 +349,12 @@ def test_cli_import_of_nothing_is_an_error_and_keeps_the_prices(
     one = tmp_path / "one.json"
     one.write_text(json.dumps({"gpt-5.4": json.loads(FIXTURE.read_text())["gpt-5.4"]}))
     assert main(["prices", "import", "litellm", str(one), "--effective-from", "2026-05-01"]) == 2
-    assert "would remove 13 price(s) imported for 2026-05-01" in capsys.readouterr().err
+    assert "would remove 14 price(s) imported for 2026-05-01" in capsys.readouterr().err
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
-        assert con.execute("select count(*) from raw.imported_prices").fetchone() == (14,)
+        assert con.execute("select count(*) from raw.imported_prices").fetchone() == (15,)
     assert main(["prices", "import", "litellm", str(one), "--effective-from", "2026-05-01", "--replace"]) == 0
     out = capsys.readouterr().out
-    assert "imported 1 prices" in out and "removed 13 price(s) of the earlier import: anthropic/" in out
+    assert "imported 1 prices" in out and "removed 14 price(s) of the earlier import: anthropic/" in out
     with duckdb.connect(str(home.warehouse), read_only=True) as con:
         assert con.execute("select count(*) from raw.imported_prices").fetchone() == (1,)
 

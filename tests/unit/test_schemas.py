@@ -6,6 +6,7 @@ import json
 import pickle
 from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -265,16 +266,53 @@ def test_gpu_event_round_trips_price_as_decimal_text() -> None:
     assert json.loads(event.model_dump_json())["hourly_price_usd"] == "2.49"
 
 
-def test_gpu_price_never_accepts_a_float() -> None:
-    for raw in (gpu(hourly_price_usd=2.49), json.dumps(gpu(hourly_price_usd=2.49))):
-        err = reject(raw, parse_gpu)
-        assert err.field == "hourly_price_usd"
-        assert "never a float" in err.reason
+def _gpu_json_with_price(literal: str) -> bytes:
+    """A heartbeat whose hourly_price_usd is written as `literal` (a JSON number, not a string)."""
+    return (json.dumps(gpu())[:-1] + f', "hourly_price_usd": {literal}}}').encode()
 
 
-@pytest.mark.parametrize("value", ["-1", "abc", "NaN", "1.1234567890123"])
-def test_gpu_price_must_be_a_non_negative_decimal(value: str) -> None:
-    assert reject(gpu(hourly_price_usd=value), parse_gpu).field == "hourly_price_usd"
+@pytest.mark.parametrize(
+    ("literal", "expected"),
+    [
+        ("2.0", "2.0"),
+        ("2.49", "2.49"),
+        ("0.1", "0.1"),
+        # 21 significant digits: a float keeps 17, so only the literal text gives these cents back
+        ("123456789.123456789012", "123456789.123456789012"),
+        ("0.000000000001", "0.000000000001"),
+        ("2.5e0", "2.5"),
+        ("1.100000000000000", "1.1"),  # trailing zeros are exact
+        ("3", "3"),
+    ],
+)
+def test_gpu_price_as_a_json_number_is_read_from_its_literal_text(literal: str, expected: str) -> None:
+    assert parse_gpu(_gpu_json_with_price(literal)).hourly_price_usd == Decimal(expected)
+
+
+@pytest.mark.parametrize(
+    ("literal", "reason"),
+    [
+        ("-1.5", "cannot be negative"),
+        ("-0.000000000001", "cannot be negative"),
+        ("NaN", "NaN and infinity are not prices"),
+        ("Infinity", "NaN and infinity are not prices"),
+        ("-Infinity", "NaN and infinity are not prices"),
+        ("1e-13", "more than 12 decimals"),
+        ("2.4900000000001", "more than 12 decimals"),
+        ("1e400", "at most 26 digits before the point"),
+        ("true", "non-negative decimal"),
+    ],
+)
+def test_gpu_price_json_numbers_that_are_not_prices_are_rejected(literal: str, reason: str) -> None:
+    err = reject(_gpu_json_with_price(literal), parse_gpu)
+    assert err.field == "hourly_price_usd"
+    assert reason in err.reason
+
+
+def test_gpu_price_from_a_python_float_is_its_shortest_text() -> None:
+    # What json.dumps would send for the float, so code and wire agree.
+    assert parse_gpu(gpu(hourly_price_usd=2.49)).hourly_price_usd == Decimal("2.49")
+    assert reject(gpu(hourly_price_usd=0.1 + 0.2), parse_gpu).field == "hourly_price_usd"  # 0.30000000000000004
 
 
 def test_gpu_price_accepts_integer_and_decimal() -> None:
@@ -318,3 +356,24 @@ def test_direct_construction_validates_too() -> None:
         UsageEvent(**usage(output_tokens=-1))
     event = UsageEvent(**usage(event_time=datetime(2025, 6, 1, tzinfo=UTC)))
     assert event.to_row()["event_date"] == date(2025, 6, 1)
+
+
+def test_events_from_before_service_tiers_stay_valid_and_new_fields_default() -> None:
+    event = parse_usage(json.dumps(usage(cache_creation_input_tokens=100)))
+    assert (event.service_tier, event.cache_creation_1h_input_tokens) == (None, 0)
+    schema = json.loads((Path(__file__).resolve().parents[2] / "schemas/jsonschema/usage_event.v1.json").read_text())
+    assert "service_tier" not in schema["required"] and "cache_creation_1h_input_tokens" not in schema["required"]
+    assert schema["properties"]["cache_creation_1h_input_tokens"]["default"] == 0
+    # every field an event of before could carry is still a property, with the same type
+    old = usage(cache_creation_input_tokens=100, batch=True, tags={"app": "x"})
+    assert set(old) <= set(schema["properties"]) and set(schema["required"]) <= set(old)
+
+
+def test_one_hour_cache_writes_are_part_of_the_cache_writes() -> None:
+    ok = parse_usage(json.dumps(usage(input_tokens=1000, cache_creation_input_tokens=300, cache_creation_1h_input_tokens=300)))
+    assert ok.cache_creation_1h_input_tokens == 300
+    err = reject(usage(input_tokens=1000, cache_creation_input_tokens=300, cache_creation_1h_input_tokens=301))
+    assert err.field == "cache_creation_1h_input_tokens"
+    assert "cache_creation_input_tokens" in err.reason
+    assert parse_usage(json.dumps(usage(service_tier="priority"))).service_tier == "priority"
+    assert reject(usage(service_tier="")).field == "service_tier"

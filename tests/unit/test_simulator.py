@@ -234,3 +234,29 @@ def test_shadow_candidates_straddle_the_quality_gate() -> None:
     for workload, within in (("support-chat", True), ("doc-summarizer", False)):
         gap = statistics.mean(scores[(workload, True)]) / statistics.mean(scores[(workload, False)]) - 1
         assert (gap > -0.05) is within, (workload, gap)
+
+
+def test_traffic_is_billed_every_way_providers_bill() -> None:
+    """The demo must exercise each billing rule: batch, cache reads and writes (also for an hour), prompts
+    above a long-context tier of the seed, and the priority and flex tiers of a model the seed prices so."""
+    records = run(days=8)  # a Monday is in any 8 days: insights-report's weekly batch runs
+    usage = [parse_usage(r.value) for r in records if r.kind == "usage" and r.note != "dup"]
+    seed = {
+        (row["provider"], row["model"]): row
+        for row in csv.DictReader((Path(__file__).resolve().parents[2] / "dbt_project/seeds/model_prices.csv").open())
+    }
+    ok = [e for e in usage if e.status == "ok" and (e.provider, e.model) in seed]
+    assert any(e.batch and e.cached_input_tokens for e in ok)
+    assert any(e.cache_creation_1h_input_tokens for e in ok)
+    assert any(e.cache_creation_input_tokens > e.cache_creation_1h_input_tokens for e in ok)  # 5-minute writes too
+    long = [
+        e
+        for e in ok
+        if seed[(e.provider, e.model)]["long_context_threshold_tokens"]
+        and e.input_tokens > int(seed[(e.provider, e.model)]["long_context_threshold_tokens"])
+        and not e.batch
+    ]
+    assert long
+    for tier in ("priority", "flex"):
+        priced = [e for e in ok if e.service_tier == tier and seed[(e.provider, e.model)][f"{tier}_input_cost_per_token"]]
+        assert priced, tier

@@ -12,6 +12,11 @@
     'input_cost_per_token', 'cache_read_cost_per_token', 'cache_creation_cost_per_token',
     'output_cost_per_token', 'reasoning_cost_per_token',
     'batch_input_cost_per_token', 'batch_output_cost_per_token',
+    'batch_cache_read_cost_per_token', 'batch_cache_creation_cost_per_token', 'cache_creation_1h_cost_per_token',
+    'priority_input_cost_per_token', 'priority_output_cost_per_token', 'priority_cache_read_cost_per_token',
+    'flex_input_cost_per_token', 'flex_output_cost_per_token', 'flex_cache_read_cost_per_token',
+    'long_context_threshold_tokens', 'long_input_cost_per_token', 'long_output_cost_per_token',
+    'long_cache_read_cost_per_token', 'long_cache_creation_cost_per_token',
 ] -%}
 {%- set imported = source('raw', 'imported_prices') -%}
 {%- set imported_exists = execute and adapter.get_relation(
