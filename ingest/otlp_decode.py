@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,15 +104,18 @@ def _hex_ids(doc: dict[str, Any]) -> None:
                         span[key] = base64.b64decode(span[key]).hex()
 
 
-def count_spans(doc: dict[str, Any]) -> int:
-    total = 0
+def iter_spans(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """Every span of a request in the order the OTel adapter numbers them (its ``SpanError.index``)."""
     for resource_spans in doc.get("resourceSpans") or ():
         if not isinstance(resource_spans, dict):
             continue
         for scope in resource_spans.get("scopeSpans") or resource_spans.get("instrumentationLibrarySpans") or ():
             spans = scope.get("spans") if isinstance(scope, dict) else None
-            total += len(spans) if isinstance(spans, list) else 0
-    return total
+            yield from spans if isinstance(spans, list) else ()
+
+
+def count_spans(doc: dict[str, Any]) -> int:
+    return sum(1 for _ in iter_spans(doc))
 
 
 def success_body(encoding: Encoding, rejected: int = 0, message: str = "") -> bytes:

@@ -3,10 +3,10 @@
 ``POST /v1/traces`` takes protobuf or JSON bodies, plain or gzip. Each GenAI inference span becomes a usage
 event through the OTel adapter (``ingest.adapters.otel``) and goes out through the emitter, which spills to
 disk while Kafka is away, so a 200 means the span is on its way. Other spans are counted as ignored. A GenAI
-span the contract refuses is counted invalid and reported back in the response's partial success; a body that
-cannot be decoded gets a 400 with a ``google.rpc.Status`` that says why. ``GET /metrics`` shows the receiver's
-counters in the Prometheus text format. Shutdown (SIGINT, SIGTERM) finishes the requests in progress, then
-flushes the emitter.
+span the contract refuses is counted invalid, reported back in the response's partial success and, with a
+dead-letter topic, kept there without its content (``ingest.otlp_dead_letters``). A body that cannot be decoded
+gets a 400 with a ``google.rpc.Status`` that says why. ``GET /metrics`` shows the receiver's counters in the
+Prometheus text format. Shutdown (SIGINT, SIGTERM) finishes the requests in progress, then flushes the emitter.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingest.adapters.otel import SpanError, events_from_otlp_json
+from ingest.otlp_dead_letters import SpanDeadLetters
 from ingest.otlp_decode import (
     DEFAULT_MAX_BODY_BYTES,
     BadRequest,
@@ -28,6 +29,7 @@ from ingest.otlp_decode import (
     decode_traces,
     error_body,
     inflate,
+    iter_spans,
     request_encoding,
     success_body,
 )
@@ -71,9 +73,16 @@ class ExportResult:
 class TraceIngestor:
     """Maps one decoded export request to usage events and hands them to ``emit`` (the part without HTTP)."""
 
-    def __init__(self, emit: Callable[[Any], bool], counters: ReceiverCounters | None = None, **defaults: Any) -> None:
+    def __init__(
+        self,
+        emit: Callable[[Any], bool],
+        counters: ReceiverCounters | None = None,
+        dead_letters: SpanDeadLetters | None = None,
+        **defaults: Any,
+    ) -> None:
         self._emit = emit
         self.counters = counters or ReceiverCounters()
+        self._dead_letters = dead_letters
         self._defaults = defaults
 
     def export(self, doc: dict[str, Any]) -> ExportResult:
@@ -96,6 +105,10 @@ class TraceIngestor:
         self.counters.add(received=spans, mapped=mapped, ignored=ignored, invalid=len(rejected), not_accepted=refused)
         for error in rejected[:_REASONS_SHOWN]:
             log.warning("GenAI span rejected: %s", error)
+        if rejected and self._dead_letters is not None:
+            spans_in_order = list(iter_spans(doc))
+            for error in rejected:
+                self._dead_letters.send(spans_in_order[error.index], error)
         return ExportResult(mapped, ignored, rejected)
 
 
@@ -221,6 +234,7 @@ class OtlpReceiver:
         port: int = 4318,
         *,
         token: str | None = None,
+        dead_letter_topic: str | None = None,
         close_timeout_s: float = 30.0,
         **defaults: Any,
     ) -> None:
@@ -231,12 +245,19 @@ class OtlpReceiver:
         from core.errors import TierwiseError
 
         self.emitter = emitter
-        self.ingestor = TraceIngestor(emitter.emit, **defaults)
+        self.dead_letters = SpanDeadLetters(emitter.bootstrap, dead_letter_topic) if dead_letter_topic else None
+        self.ingestor = TraceIngestor(emitter.emit, dead_letters=self.dead_letters, **defaults)
         self.counters = self.ingestor.counters
+
+        def shutdown() -> None:
+            emitter.close(timeout=close_timeout_s)
+            if self.dead_letters is not None:
+                self.dead_letters.close(timeout=close_timeout_s)
+
         app = build_app(
             self.ingestor,
             token=token,
-            on_shutdown=lambda: emitter.close(timeout=close_timeout_s),
+            on_shutdown=shutdown,
             metrics=metrics_text(self.counters, emitter.stats),
         )
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -246,7 +267,7 @@ class OtlpReceiver:
             self._socket.bind((host, port))
         except OSError as exc:
             self._socket.close()
-            emitter.close(timeout=close_timeout_s)
+            shutdown()
             raise TierwiseError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
         self.host, self.port = host, self._socket.getsockname()[1]
         self.url = f"http://{host}:{self.port}"

@@ -19,6 +19,7 @@ from ingest.otlp_receiver import OtlpReceiver
 from ingest.spill import SpillStore
 from schemas import parse_usage
 from streaming.broker import free_port
+from streaming.dlq import CONNECTOR, EXCEPTION_MESSAGE, header_dict
 from tests.factories import read_topic, wait_for
 
 pytestmark = pytest.mark.kafka
@@ -44,7 +45,7 @@ class Running:
 @pytest.fixture
 def receiver(kafka_bootstrap: str, fresh_topics: dict[str, str], tmp_path: Path) -> Iterator[Running]:
     emitter = TelemetryEmitter(kafka_bootstrap, fresh_topics["usage"], fresh_topics["gpu"], tmp_path / "spill")
-    running = Running(OtlpReceiver(emitter, "127.0.0.1", 0, team="platform"))
+    running = Running(OtlpReceiver(emitter, "127.0.0.1", 0, dead_letter_topic=fresh_topics["usage_dlq"], team="platform"))
     yield running
     if running.thread.is_alive():
         running.stop()
@@ -201,6 +202,8 @@ def test_a_genai_span_without_tokens_is_rejected_as_partial_success(
         if tokens:
             attributes.append({"key": "gen_ai.usage.input_tokens", "value": {"intValue": "10"}})
             attributes.append({"key": "gen_ai.usage.output_tokens", "value": {"intValue": 3}})
+        else:
+            attributes.append({"key": "gen_ai.output.messages", "value": {"stringValue": "a completion never kept"}})
         return {
             "traceId": "5b8efff798038103d269b633813fc60c",
             "spanId": span_id,
@@ -229,6 +232,14 @@ def test_a_genai_span_without_tokens_is_rejected_as_partial_success(
     event = parse_usage(landed.value)
     assert event.event_id == "otel:5b8efff798038103d269b633813fc60c:eee19b7ec3c1b174"
     assert (event.input_tokens, event.output_tokens) == (10, 3)
+
+    # The rejected span is dead-lettered with the reason, without its content attribute.
+    (dead,) = read_topic(kafka_bootstrap, fresh_topics["usage_dlq"], 1)
+    assert b"never kept" not in dead.value and b"gen_ai.output.messages" not in dead.value
+    assert orjson.loads(dead.value)["spanId"] == "eee19b7ec3c1b175"
+    headers = header_dict(dead.headers)
+    assert headers[EXCEPTION_MESSAGE].startswith("span 1 'chat' (span_id eee19b7ec3c1b175): gen_ai.usage.input_tokens")
+    assert headers[CONNECTOR] == "tierwise-otlp"
 
     with urllib.request.urlopen(f"{receiver.url}/metrics", timeout=30) as response:
         text = response.read().decode()

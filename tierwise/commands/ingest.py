@@ -14,7 +14,7 @@ from core import env
 from core.errors import TierwiseError
 from core.home import Home
 from streaming.broker import resolve_bootstrap
-from streaming.topics import GPU_TOPIC, USAGE_TOPIC
+from streaming.topics import GPU_TOPIC, USAGE_TOPIC, dlq_for
 
 
 def _emitter(topic: str, gpu_topic: str) -> Any:
@@ -49,14 +49,20 @@ def otlp(host: str, port: int, topic: str, gpu_topic: str, **defaults: Any) -> N
 
     Point an OpenTelemetry SDK (OTEL_EXPORTER_OTLP_ENDPOINT=http://HOST:PORT) or a Collector's otlphttp
     exporter at it. TIERWISE_OTLP_TOKEN, when set, is the bearer token exporters must send. Counters on
-    GET /metrics. Ctrl-C or SIGTERM stops it after flushing what it accepted.
+    GET /metrics. GenAI spans the contract refuses go to the usage dead-letter topic. Ctrl-C or SIGTERM stops
+    it after flushing what it accepted.
     """
     from ingest.otlp_receiver import OtlpReceiver
 
     _log_to_stderr()
     token = env.otlp_token()
     receiver = OtlpReceiver(
-        _emitter(topic, gpu_topic), host, port, token=token, **{k: v for k, v in defaults.items() if v is not None}
+        _emitter(topic, gpu_topic),
+        host,
+        port,
+        token=token,
+        dead_letter_topic=dlq_for(topic),
+        **{k: v for k, v in defaults.items() if v is not None},
     )
     click.echo(
         f"receiving OTLP/HTTP traces on {receiver.url}/v1/traces (protobuf, JSON, gzip)"
