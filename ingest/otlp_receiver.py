@@ -68,6 +68,7 @@ class ExportResult:
     mapped: int
     ignored: int
     rejected: list[SpanError]
+    refused: int = 0
 
 
 class TraceIngestor:
@@ -109,7 +110,7 @@ class TraceIngestor:
             spans_in_order = list(iter_spans(doc))
             for error in rejected:
                 self._dead_letters.send(spans_in_order[error.index], error)
-        return ExportResult(mapped, ignored, rejected)
+        return ExportResult(mapped, ignored, rejected, refused)
 
 
 def _bearer_ok(header: str | None, token: str) -> bool:
@@ -156,6 +157,9 @@ def build_app(
             log.info("OTLP request refused (%d): %s", exc.status, exc.reason)
             return refuse(exc.status, exc.reason, encoding)
         counters.add(requests=1)
+        if result.refused:
+            # The emitter is closing: tell the exporter to retry (the spans already queued are deduplicated by event id).
+            return refuse(503, "the receiver is shutting down; retry", encoding)
         message = "; ".join(str(e) for e in result.rejected[:_REASONS_SHOWN])
         if len(result.rejected) > _REASONS_SHOWN:
             message += f"; and {len(result.rejected) - _REASONS_SHOWN} more"

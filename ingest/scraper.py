@@ -212,6 +212,15 @@ class DeploymentScraper:
         )
 
 
+def _safe_tick(scraper: DeploymentScraper, at: datetime) -> TickResult:
+    # One deployment's surprise (a page the contract refuses, a bug) must not stop the others or the service.
+    try:
+        return scraper.tick(at)
+    except Exception as exc:
+        log.exception("%s: tick at %s failed", scraper.deployment.name, at.isoformat())
+        return TickResult(scraper.deployment.name, at, ok=False, error=f"{type(exc).__name__}: {exc}")
+
+
 class Scraper:
     """Every deployment of a config, ticked together; events go to ``emit`` (the emitter's)."""
 
@@ -229,7 +238,7 @@ class Scraper:
 
     def tick(self, at: datetime) -> list[TickResult]:
         """Scrape every deployment (in parallel) as of ``at`` and emit what it yields."""
-        results = list(self._pool.map(lambda s: s.tick(at), self.deployments))
+        results = list(self._pool.map(lambda s: _safe_tick(s, at), self.deployments))
         for r in results:
             self.counters.add(scrapes=1, missed=int(not r.ok), resets=r.resets)
             if r.heartbeat is not None and self._emit(r.heartbeat):
