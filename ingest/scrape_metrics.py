@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 SeriesKey = tuple[tuple[str, str], ...]
 
@@ -114,6 +114,20 @@ class CounterTracker:
     @property
     def has_baseline(self) -> bool:
         return self._last is not None
+
+    def dump(self) -> list[list[Any]] | None:
+        """The last values, as JSON (a scraper restart continues from them instead of a new baseline)."""
+        if self._last is None:
+            return None
+        return [[[list(kv) for kv in key], v.value, v.created] for key, v in self._last.items()]
+
+    def load(self, dumped: list[list[Any]] | None) -> None:
+        if dumped is None:
+            self._last = None
+            return
+        self._last = {
+            tuple((str(k), str(v)) for k, v in key): CounterValue(float(value), created) for key, value, created in dumped
+        }
 
     def advance(self, series: dict[SeriesKey, CounterValue]) -> Increment | None:
         """The increment since the previous call; None on the first call (the baseline)."""

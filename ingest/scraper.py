@@ -13,13 +13,15 @@ Heartbeats tile time: each starts where the previous ended, so GPU-hours are nei
 A scrape that fails or times out is logged and retried next tick; its interval is marked, not invented: its
 heartbeat carries no utilization (``missed: bill``, the default) or is left out (``missed: skip``), and no tokens
 are guessed for it: the next successful scrape's counters include them. Counter resets are handled per series
-(``ingest.scrape_metrics``).
+(``ingest.scrape_metrics``). With a state file, a restarted scraper continues from the last tick and counter values
+it saved (the time it was down is a missed interval); a state older than ``MAX_RESUME_INTERVALS`` starts afresh.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import urllib.error
@@ -27,14 +29,19 @@ import urllib.request
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+import orjson
 
 from ingest.scrape_config import Deployment, ScrapeConfig
 from ingest.scrape_metrics import DCGM_GPU_UTIL, ENGINES, CounterTracker, Page
 from schemas import GpuUsage, Tier, UsageEvent
 
 log = logging.getLogger("tierwise.scrape")
+# A saved state older than this many intervals is not resumed: so long a gap is better left out than billed whole.
+MAX_RESUME_INTERVALS = 60
 _MAX_PAGE_BYTES = 32 * 1024 * 1024
 
 
@@ -106,6 +113,40 @@ class DeploymentScraper:
         self._last_tick: datetime | None = None
         self._last_ok: datetime | None = None
         self._failing = False
+        self._resumed = False  # the next interval spans time the scraper was not running
+
+    def state(self) -> dict[str, Any]:
+        """What a restarted scraper needs to continue: the last tick and the counters' last values."""
+        d = self.deployment
+        return {
+            "engine": d.engine,
+            "metrics_url": d.metrics_url,
+            "last_tick": self._last_tick.isoformat() if self._last_tick else None,
+            "last_ok": self._last_ok.isoformat() if self._last_ok else None,
+            "counters": {
+                "prompt": self._prompt.dump(),
+                "generation": self._generation.dump(),
+                "requests": self._requests.dump(),
+            },
+        }
+
+    def resume(self, state: dict[str, Any], at: datetime, max_gap: timedelta) -> bool:
+        """Continue from a saved state of the same endpoint, unless it is older than ``max_gap``."""
+        d = self.deployment
+        if state.get("engine") != d.engine or state.get("metrics_url") != d.metrics_url or not state.get("last_tick"):
+            return False
+        last_tick = datetime.fromisoformat(state["last_tick"])
+        if not timedelta(0) <= at - last_tick <= max_gap:
+            log.info("%s: saved scrape state from %s not used (older than %s)", d.name, last_tick.isoformat(), max_gap)
+            return False
+        counters = state.get("counters") or {}
+        self._prompt.load(counters.get("prompt"))
+        self._generation.load(counters.get("generation"))
+        self._requests.load(counters.get("requests"))
+        self._last_tick = last_tick
+        self._last_ok = datetime.fromisoformat(state["last_ok"]) if state.get("last_ok") else None
+        self._resumed = True
+        return True
 
     def tick(self, at: datetime) -> TickResult:
         d = self.deployment
@@ -143,7 +184,12 @@ class DeploymentScraper:
             running=engine.gauge_sum(self.metrics.running, match),
             kv_cache_usage=engine.gauge_mean(self.metrics.kv_cache_usage, match),
         )
-        result.heartbeat = self._heartbeat(at, utilization)
+        if self._resumed:
+            # The time the scraper was down is a missed interval: billed with its utilization unknown, or skipped.
+            self._resumed = False
+            result.heartbeat = self._heartbeat(at, None) if d.missed == "bill" else None
+        else:
+            result.heartbeat = self._heartbeat(at, utilization)
         if d.usage is not None and prompt is not None and generation is not None and self._last_ok is not None:
             result.usage = self._usage_event(at, prompt.amount, generation.amount, requests.amount if requests else None)
         self._last_tick = at
@@ -156,6 +202,7 @@ class DeploymentScraper:
             log.warning("%s: scrape failed (%s); retrying every tick, the interval is marked missed", d.name, reason)
             self._failing = True
         heartbeat = self._heartbeat(at, None) if d.missed == "bill" else None
+        self._resumed = False
         self._last_tick = at  # the GPUs' clock starts at the first tick, answered or not
         return TickResult(d.name, at, ok=False, heartbeat=heartbeat, error=reason)
 
@@ -229,16 +276,49 @@ class Scraper:
         config: ScrapeConfig,
         emit: Callable[[Any], bool],
         fetch: Callable[[str, float], Page] = fetch_page,
+        state_file: Path | None = None,
     ) -> None:
         self.config = config
         self._emit = emit
         self.counters = ScrapeCounters()
         self.deployments = [DeploymentScraper(d, config.timeout_s, fetch) for d in config.deployments]
+        self._state_file = state_file
+        self._saved = self._read_state()
         self._pool = ThreadPoolExecutor(max_workers=min(16, len(self.deployments)), thread_name_prefix="tierwise-scrape")
+
+    def _read_state(self) -> dict[str, Any]:
+        if self._state_file is None or not self._state_file.exists():
+            return {}
+        try:
+            saved = orjson.loads(self._state_file.read_bytes())
+        except (OSError, orjson.JSONDecodeError) as exc:
+            log.warning("scrape state %s unreadable (%s); starting from new baselines", self._state_file, exc)
+            return {}
+        return saved if isinstance(saved, dict) else {}
+
+    def _write_state(self) -> None:
+        if self._state_file is None:
+            return
+        state = {s.deployment.name: s.state() for s in self.deployments}
+        tmp = self._state_file.with_suffix(".tmp")
+        try:
+            self._state_file.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(orjson.dumps(state))
+            os.replace(tmp, self._state_file)  # a crash leaves the old state or the new one, never half of one
+        except OSError as exc:
+            log.warning("cannot save scrape state to %s: %s", self._state_file, exc)
 
     def tick(self, at: datetime) -> list[TickResult]:
         """Scrape every deployment (in parallel) as of ``at`` and emit what it yields."""
+        if self._saved:
+            # A restart continues where the last run stopped: no new baseline, no unbilled gap.
+            max_gap = timedelta(seconds=self.config.interval_s * MAX_RESUME_INTERVALS)
+            for s in self.deployments:
+                if s.deployment.name in self._saved and s.resume(self._saved[s.deployment.name], at, max_gap):
+                    log.info("%s: continuing from the scrape state saved at %s", s.deployment.name, s.state()["last_tick"])
+            self._saved = {}
         results = list(self._pool.map(lambda s: _safe_tick(s, at), self.deployments))
+        self._write_state()
         for r in results:
             self.counters.add(scrapes=1, missed=int(not r.ok), resets=r.resets)
             if r.heartbeat is not None and self._emit(r.heartbeat):

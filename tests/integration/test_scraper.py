@@ -205,3 +205,63 @@ def test_a_scraper_that_only_reaches_its_baseline_emits_no_tokens(metrics_server
     scraper.tick(at + timedelta(minutes=1))
     scraper.close()
     assert [type(e).__name__ for e in sent] == ["GpuUsage"]
+
+
+def one_vllm(url: str, **extra: Any) -> ScrapeConfig:
+    deployment = {
+        "name": "llama-east",
+        "engine": "vllm",
+        "metrics_url": url,
+        "gpu_type": "H100-80GB",
+        "gpu_count": 2,
+        "model": "meta-llama/Llama-3.3-70B-Instruct",
+        "usage": {"workload": "batch-summaries"},
+        **extra,
+    }
+    return ScrapeConfig.model_validate({"interval_s": 60, "timeout_s": 0.5, "deployments": [deployment]})
+
+
+def test_a_restarted_scraper_continues_from_its_saved_state(metrics_server: MetricsServer, tmp_path: Path) -> None:
+    metrics_server.scripts = {"/vllm": ["vllm_1.txt", "vllm_2.txt", "vllm_3.txt", "vllm_4.txt"]}
+    config = one_vllm(f"{metrics_server.url}/vllm")
+    state = tmp_path / "scrape-state.json"
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    sent: list[Any] = []
+    first = Scraper(config, lambda e: sent.append(e) or True, state_file=state)
+    first.tick(start)
+    first.tick(start + timedelta(minutes=1))
+    first.close()  # the process stops; it is down for the minute that follows
+    second = Scraper(config, lambda e: sent.append(e) or True, state_file=state)
+    second.tick(start + timedelta(minutes=3))
+    second.tick(start + timedelta(minutes=4))
+    second.close()
+
+    beats = [e for e in sent if type(e).__name__ == "GpuUsage"]
+    assert [(b.interval_start.minute, b.interval_end.minute, b.utilization) for b in beats] == [
+        (0, 1, None),  # no DCGM here: utilization is never known
+        (1, 3, None),  # the time the scraper was down: billed (missed: bill), not left at zero
+        (3, 4, None),
+    ]
+    usage = [(e.input_tokens, e.output_tokens) for e in sent if type(e).__name__ == "UsageEvent"]
+    assert usage == [(30000, 6000), (60000, 15000), (250000, 1000)]  # no new baseline: nothing lost, nothing twice
+
+
+def test_a_saved_state_too_old_or_of_another_endpoint_is_not_resumed(metrics_server: MetricsServer, tmp_path: Path) -> None:
+    metrics_server.scripts = {"/vllm": ["vllm_1.txt", "vllm_2.txt", "vllm_3.txt"], "/other": ["vllm_3.txt"]}
+    state = tmp_path / "scrape-state.json"
+    start = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
+    sent: list[Any] = []
+    first = Scraper(one_vllm(f"{metrics_server.url}/vllm"), lambda e: sent.append(e) or True, state_file=state)
+    first.tick(start)
+    first.tick(start + timedelta(minutes=1))
+    first.close()
+    sent.clear()
+    copy = tmp_path / "copy.json"
+    copy.write_bytes(state.read_bytes())
+    moved = Scraper(one_vllm(f"{metrics_server.url}/other"), lambda e: sent.append(e) or True, state_file=state)
+    moved.tick(start + timedelta(minutes=2))
+    moved.close()
+    late = Scraper(one_vllm(f"{metrics_server.url}/vllm"), lambda e: sent.append(e) or True, state_file=copy)
+    late.tick(start + timedelta(hours=2))  # 120 intervals later: a new baseline, the gap is not billed whole
+    late.close()
+    assert sent == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import threading
 from pathlib import Path
@@ -93,7 +94,10 @@ def scrape(config_path: Path, once: bool, topic: str, gpu_topic: str) -> None:
     config = load_scrape_config(config_path)
     _log_to_stderr()
     emitter = _emitter(topic, gpu_topic)
-    scraper = Scraper(config, emitter.emit)
+    # One state file per config file, so a restart continues where the last run stopped (no new baseline).
+    digest = hashlib.sha256(str(config_path.resolve()).encode()).hexdigest()[:12]
+    state_file = Home.from_env().root / "scrape" / f"{config_path.stem}-{digest}.json"
+    scraper = Scraper(config, emitter.emit, state_file=state_file)
     stop = threading.Event()
 
     def show(results: list[TickResult]) -> None:
