@@ -24,6 +24,7 @@ A problem is one :class:`TierwiseError` naming the file, the deployment and the 
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 from typing import Any, Literal
 
@@ -148,3 +149,14 @@ def load_scrape_config(path: Path) -> ScrapeConfig:
         more = len(exc.errors()) - 1
         suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
         raise TierwiseError(f"{path}: {where + ': ' if where else ''}{message}{suffix}") from None
+
+
+def unpriced_gpu_types(config: ScrapeConfig, catalog_csv: Path) -> list[tuple[str, str]]:
+    """(deployment, gpu_type) of deployments with no price of their own whose GPU type the catalog does not list:
+    their GPU-hours would land unpriced (shown as such, never as $0), which is worth saying before the first one."""
+    try:
+        with catalog_csv.open(newline="", encoding="utf-8") as fh:
+            known = {row.get("gpu_type") for row in csv.DictReader(fh)}
+    except OSError:
+        return []
+    return [(d.name, d.gpu_type) for d in config.deployments if d.hourly_price_usd is None and d.gpu_type not in known]

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.errors import TierwiseError
-from ingest.scrape_config import load_scrape_config
+from core.settings import project_dir
+from ingest.scrape_config import load_scrape_config, unpriced_gpu_types
 from ingest.scrape_metrics import CounterTracker, CounterValue
 
 GOOD = """
@@ -84,3 +85,9 @@ def test_counter_increments_survive_resets_and_new_series() -> None:
     # Without _created a counter that kept going up is just an increment.
     step = tracker.advance({A: CounterValue(300, None), B: CounterValue(100, None)})
     assert step is not None and (step.amount, step.resets) == (40 + 10, 0)
+
+
+def test_gpu_types_the_catalog_does_not_price_are_named(tmp_path: Path) -> None:
+    two = GOOD + GOOD.split("deployments:\n", 1)[1].replace("llama-east", "mystery").replace("H100-80GB", "Z9000")
+    config = load_scrape_config(write(tmp_path, two.replace('    hourly_price_usd: "2.49"\n', "")))
+    assert unpriced_gpu_types(config, project_dir() / "seeds" / "gpu_prices.csv") == [("mystery", "Z9000")]

@@ -88,10 +88,17 @@ def otlp(host: str, port: int, topic: str, gpu_topic: str, **defaults: Any) -> N
 @click.option("--gpu-topic", default=GPU_TOPIC, show_default=True)
 def scrape(config_path: Path, once: bool, topic: str, gpu_topic: str) -> None:
     """Scrape vLLM / SGLang / DCGM metrics of self-hosted deployments: GPU heartbeats and aggregate usage per interval."""
-    from ingest.scrape_config import load_scrape_config
+    from core.settings import project_dir
+    from ingest.scrape_config import load_scrape_config, unpriced_gpu_types
     from ingest.scraper import Scraper, TickResult
 
     config = load_scrape_config(config_path)
+    for name, gpu_type in unpriced_gpu_types(config, project_dir() / "seeds" / "gpu_prices.csv"):
+        click.echo(
+            f"warning: deployment {name}: gpu_type {gpu_type} is not in the gpu_prices catalog and has no hourly_price_usd;"
+            " its GPU-hours will land unpriced",
+            err=True,
+        )
     _log_to_stderr()
     emitter = _emitter(topic, gpu_topic)
     # One state file per config file, so a restart continues where the last run stopped (no new baseline).
