@@ -44,6 +44,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TIERWISE_REPLICATION_FACTOR", "min(3, brokers)", "replication factor of new topics"),
     Variable("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (core/kafka_security.py)"),
     Variable("COLUMNS", "120", "width the CLI's tables fit into"),
+    Variable("TIERWISE_OTLP_TOKEN", "unset", "bearer token `tierwise ingest otlp` requires of exporters (unset: none)"),
 )
 
 
@@ -172,3 +173,8 @@ def pool_wait_s() -> float:
 def replication_factor() -> int | None:
     """TIERWISE_REPLICATION_FACTOR when set; the caller bounds it by the cluster's brokers."""
     return _whole("TIERWISE_REPLICATION_FACTOR", 0, 1) if _raw("TIERWISE_REPLICATION_FACTOR") else None
+
+
+def otlp_token() -> str | None:
+    """The bearer token the OTLP receiver requires; unset (or blank) means no check."""
+    return _raw("TIERWISE_OTLP_TOKEN")
