@@ -44,6 +44,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("TIERWISE_REPLICATION_FACTOR", "min(3, brokers)", "replication factor of new topics"),
     Variable("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (core/kafka_security.py)"),
     Variable("COLUMNS", "120", "width the CLI's tables fit into"),
+    Variable("TIERWISE_ALERTS_CONFIG", "$TIERWISE_HOME/alerts.yaml", "the alert rules and channels (docs/alerts.md)"),
 )
 
 
@@ -172,3 +173,13 @@ def pool_wait_s() -> float:
 def replication_factor() -> int | None:
     """TIERWISE_REPLICATION_FACTOR when set; the caller bounds it by the cluster's brokers."""
     return _whole("TIERWISE_REPLICATION_FACTOR", 0, 1) if _raw("TIERWISE_REPLICATION_FACTOR") else None
+
+
+def alerts_config_override() -> Path | None:
+    return _path("TIERWISE_ALERTS_CONFIG")
+
+
+def secret(name: str) -> str | None:
+    """A secret an alert channel names in its config (`secret_env`, `url_env`, `password_env`): the config
+    file holds only the variable's name, so the value never sits in a file or a log."""
+    return _raw(name)
