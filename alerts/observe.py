@@ -247,6 +247,30 @@ def _month_spend(con: duckdb.DuckDBPyConnection, column: str, scope: str) -> tup
     return month, {r[0]: Decimal(r[1] or 0) for r in rows}
 
 
+def _closed_api_spend(rule: Rule, con: duckdb.DuckDBPyConnection) -> Iterator[Observation]:
+    """Closed-API spend per workload over the 30 days up to the newest day of spend_daily: a month's worth,
+    without the reset on the 1st that a calendar month would bring."""
+    assert rule.threshold is not None
+    rows = con.execute(
+        """WITH newest AS (SELECT max(day) AS day FROM main.spend_daily)
+           SELECT s.workload, any_value(n.day), sum(s.cost_usd) FROM main.spend_daily AS s, newest AS n
+           WHERE s.tier = 'closed_api' AND s.day > n.day - 30 GROUP BY s.workload ORDER BY s.workload"""
+    ).fetchall()
+    for workload, last, usd in rows:
+        if not _applies(rule, workload):
+            continue
+        usd = Decimal(usd or 0)
+        yield Observation(
+            rule.name,
+            workload,
+            usd,
+            rule.threshold,
+            detail={"closed_api_cost_usd": str(usd), "days": 30, "through": str(last)},
+            message=f"closed-API spend {fmt_usd(usd)} in the 30 days to {last}, above {fmt_usd(rule.threshold)}/month: "
+            "evaluate a hosted open-model API",
+        )
+
+
 def _days_elapsed(month: date, today: date) -> tuple[int, int]:
     days = calendar.monthrange(month.year, month.month)[1]
     if (today.year, today.month) != (month.year, month.month):
@@ -262,25 +286,8 @@ def after_build(con: duckdb.DuckDBPyConnection, config: AlertsConfig, today: dat
     for rule in rules:
         if rule.kind == "breakeven" and "main.tier_projection" in tables:
             pairs += [(rule, o) for o in _breakeven(rule, window_stats(con), breakeven_volumes(con))]
-        elif rule.kind == "closed_api_spend" and "main.spend_monthly" in tables:
-            assert rule.threshold is not None
-            month, spend = _month_spend(con, "closed_api_cost_usd", "workload")
-            for workload, usd in sorted(spend.items()):
-                if _applies(rule, workload):
-                    pairs.append(
-                        (
-                            rule,
-                            Observation(
-                                rule.name,
-                                workload,
-                                usd,
-                                rule.threshold,
-                                detail={"month": str(month), "closed_api_cost_usd": str(usd)},
-                                message=f"closed-API spend {fmt_usd(usd)} in {month:%Y-%m}, above {fmt_usd(rule.threshold)}"
-                                "/month: evaluate a hosted open-model API",
-                            ),
-                        )
-                    )
+        elif rule.kind == "closed_api_spend" and "main.spend_daily" in tables:
+            pairs += [(rule, o) for o in _closed_api_spend(rule, con)]
         elif rule.kind == "budget" and "main.spend_monthly" in tables:
             assert rule.scope is not None and rule.budgets is not None
             month, spend = _month_spend(con, "cost_usd", rule.scope)

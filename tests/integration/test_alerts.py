@@ -261,3 +261,48 @@ def test_volumes_are_observed_on_the_landing_connection_with_the_default_rules(t
     assert observed is not None
     volumes = {(r.name, o.subject): o.value for r, o in observed.pairs if r.kind == "volume"}
     assert volumes == {("volume-5m", "chat"): 6_000_000, ("volume-40m", "chat"): 6_000_000, ("volume-300m", "chat"): 6_000_000}
+
+
+def test_cli_lists_alerts_and_sends_a_test_message(
+    tw_home: Home,
+    tmp_path: Path,
+    receivers: tuple[HttpReceiver, SmtpReceiver],
+    secrets: None,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from tierwise.cli import main
+
+    http, smtp = receivers
+    write_config(tw_home, http, smtp, tmp_path, "  - {name: volume-5m, kind: volume, threshold: 5M, channels: [hook, down]}")
+    config, path = load_alerts_config(tw_home)
+    (rule,) = config.rules
+    obs = Observation("volume-5m", "chat", Decimal(6_000_000), Decimal(5_000_000), message="6.0M tokens")
+    settle(tw_home, config, path, [(rule, obs)], "test", background=False)
+    assert main(["alerts", "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(a["rule"], a["subject"], a["value"]) for a in listed["active"]] == [("volume-5m", "chat", "6000000")]
+    [latest] = listed["recent"]
+    assert [(d["channel"], d["status"], d["attempts"]) for d in latest["deliveries"]] == [
+        ("down", "failed", 3),
+        ("hook", "sent", 1),
+    ]
+    assert main(["alerts"]) == 0
+    text = capsys.readouterr().out
+    assert "firing now (1):" in text and "down failed after 3 attempt(s): OSError: HTTP 500" in text
+    # a test message: signed like a real one
+    assert main(["alerts", "test", "hook"]) == 0
+    assert capsys.readouterr().out.strip() == "test message sent to hook in 1 attempt(s)"
+    probe = http.on("/hook")[-1]
+    assert json.loads(probe.body)["rule"] == "test" and verify(SECRET, probe.body, probe.headers[SIGNATURE_HEADER])
+    assert main(["alerts", "test", "mail"]) == 0
+    assert smtp.messages[-1]["Subject"] == "[tierwise FIRING] test mail"
+    # a failing channel, an unknown one, a bad file: one line each, exit 2
+    assert main(["alerts", "test", "down"]) == 2
+    assert capsys.readouterr().err.strip().startswith("tierwise: error: channel down (")
+    assert main(["alerts", "test", "pager"]) == 2
+    assert "no alert channel 'pager' (channels in the config: down, hook, log, mail, slack)" in capsys.readouterr().err
+    (tw_home.root / "alerts.yaml").write_text("rules: [{name: big, kind: volume, threshold: lots}]\n")
+    assert main(["alerts"]) == 2
+    err = capsys.readouterr().err.strip()
+    where = tw_home.root / "alerts.yaml"
+    assert err == f"tierwise: error: {where}: rule big: threshold: 'lots' is not a number (e.g. 5000000, 5M, $500, 0.05)"

@@ -315,7 +315,7 @@ rules:
     # the workload's own break-even is tier_projection's (the fp8 self-hosted option, 39,043,210 tokens/day);
     # today's 12M in the trailing 24 hours is under it
     assert seen[("own-breakeven", "chat")] == (Decimal(12_000_000), Decimal(39_043_210))
-    # April's closed-API spend of chat is one day of sonnet, exactly
+    # chat's closed-API spend over the 30 days to the newest day is its one day of sonnet, exactly
     assert seen[("closed-50", "chat")] == (SONNET_DAY, Decimal(50))
     # the team's month so far (14 of 30 days) projected to the month's end
     assert month_cost > 0 and seen[("team-budget", "team:t")] == ((month_cost * 30 / 14).quantize(Decimal("0.01")), 100)

@@ -69,9 +69,14 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     click.echo("\n[5/5] tier recommendations (tier_recommendation mart; `tierwise recommend --json` for every number)")
     ctx.invoke(root.commands["recommend"], workload=None, scenario=None, as_json=False)
     click.echo(
+        "\nAlerts this traffic triggered (sent to the log by the default rules; `tierwise alerts --json`, docs/alerts.md)"
+    )
+    ctx.invoke(root.commands["alerts"], as_json=False, limit=20)
+    click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
         "Try `tierwise spend --by team,month`, `tierwise recommend`, `tierwise breakeven --preset article`,\n"
-        "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, or `make ui` for the Dagster UI."
+        "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, `tierwise alerts`,\n"
+        "or `make ui` for the Dagster UI."
     )
 
 
