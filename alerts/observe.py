@@ -30,6 +30,7 @@ VOLUME_NOTES = {
     Decimal(5_000_000): "evaluate hosted open-model APIs",
     Decimal(40_000_000): "self-hosting beats closed APIs",
     Decimal(300_000_000): "self-hosting pays with an ops team",
+    Decimal(1_000_000_000): "self-hosting beats hosted open-model APIs",
 }
 
 

@@ -260,7 +260,7 @@ def test_volumes_are_observed_on_the_landing_connection_with_the_default_rules(t
         con.close()
     assert observed is not None
     volumes = {(r.name, o.subject): o.value for r, o in observed.pairs if r.kind == "volume"}
-    assert volumes == {("volume-5m", "chat"): 6_000_000, ("volume-40m", "chat"): 6_000_000, ("volume-300m", "chat"): 6_000_000}
+    assert volumes == {(name, "chat"): 6_000_000 for name in ("volume-5m", "volume-40m", "volume-300m", "volume-1b")}
 
 
 def test_cli_lists_alerts_and_sends_a_test_message(
@@ -306,3 +306,68 @@ def test_cli_lists_alerts_and_sends_a_test_message(
     err = capsys.readouterr().err.strip()
     where = tw_home.root / "alerts.yaml"
     assert err == f"tierwise: error: {where}: rule big: threshold: 'lots' is not a number (e.g. 5000000, 5M, $500, 0.05)"
+
+
+def test_health_rules_read_the_trailing_24_hours_of_the_raw_tables(tw_home: Home) -> None:
+    """Error rate, p99 against the workload's SLO, a day-over-day spike and the rejected rate, on a real
+    DuckDB file, with numbers worked out by hand."""
+    from alerts.config import parse_config
+    from alerts.observe import after_landing
+    from decisions.config import load_into_warehouse
+
+    config = parse_config(
+        """
+rules:
+  - {name: errors, kind: error_rate, threshold: 0.05}
+  - {name: p99, kind: p99_latency}
+  - {name: spike, kind: volume_spike, threshold: 3}
+  - {name: rejected, kind: rejected_rate, threshold: 0.01}
+""",
+        "alerts.yaml",
+    )
+    con = connect(tw_home.warehouse)
+    newest = datetime(2026, 3, 3, 12, 0)
+    columns = (
+        "event_id, event_time, event_date, tier, provider, model, workload, environment, operation, input_tokens, "
+        "output_tokens, cached_input_tokens, cache_creation_input_tokens, reasoning_tokens, duration_ms, status, batch, "
+        "shadow, schema_version, content_fields_dropped, kafka_topic, kafka_partition, kafka_offset, landed_at"
+    )
+
+    def add(i: int, when: datetime, workload: str, tokens: int, ms: float, status: str = "ok", shadow: bool = False) -> None:
+        con.execute(
+            f"INSERT INTO raw.usage_events ({columns}) VALUES (?, ?, ?, 'closed_api', 'openai', 'gpt-5.4', ?, 'p', 'chat', "
+            "?, 0, 0, 0, 0, ?, ?, false, ?, '1', 0, 't', 0, ?, ?)",
+            [f"e{i}", when, when.date(), workload, tokens, ms, status, shadow, i, when],
+        )
+
+    try:
+        # chat, last 24 h: 100 requests of 1,000 tokens, 7 failed, latencies 100..199 ms plus one 5 s outlier
+        for i in range(100):
+            add(i, newest - timedelta(minutes=10 * i), "chat", 1000, 100.0 + i, "error" if i < 7 else "ok")
+        add(100, newest - timedelta(hours=1), "chat", 0, 5000.0, shadow=True)  # shadow: left out
+        # the 24 h before: 20,000 tokens, so 100,000 / 20,000 = 5x
+        for i in range(20):
+            add(200 + i, newest - timedelta(hours=30, minutes=i), "chat", 1000, 100.0)
+        # rag: steady, 2 requests each day, no errors
+        for i, hours in enumerate((1, 2, 25, 26)):
+            add(300 + i, newest - timedelta(hours=hours), "rag", 500, 50.0)
+        con.execute(
+            "INSERT INTO raw.landing_batches VALUES ('b1', 't', 990, 0, 10, 0, ?), ('b0', 't', 500, 0, 500, 0, ?)",
+            [newest, newest - timedelta(hours=30)],
+        )
+        slo = tw_home.root / "tierwise.yaml"
+        slo.write_text("workloads:\n  - {name: chat, latency_slo_ms: 190}\n")
+        load_into_warehouse(con, slo)
+        pairs = after_landing(con, config)
+    finally:
+        con.close()
+    seen = {(rule.name, o.subject): (o.value, o.threshold) for rule, o in pairs}
+    # p99 over 100 latencies 100..199 (the shadow's 5 s is not one of them): 198.01 ms
+    assert seen == {
+        ("errors", "chat"): (Decimal("0.07"), Decimal("0.05")),
+        ("errors", "rag"): (Decimal(0), Decimal("0.05")),
+        ("p99", "chat"): (Decimal("198.01"), Decimal(190)),
+        ("spike", "chat"): (Decimal(5), Decimal(3)),
+        ("spike", "rag"): (Decimal(1), Decimal(3)),
+        ("rejected", "landing"): (Decimal("0.01"), Decimal("0.01")),
+    }

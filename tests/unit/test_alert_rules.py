@@ -57,7 +57,7 @@ def test_the_default_file_is_valid_and_holds_the_articles_decision_points(tmp_pa
     config, path = load_alerts_config(Home(tmp_path))
     assert path == DEFAULT_FILE
     volumes = sorted(r.threshold for r in config.rules if r.kind == "volume" and r.threshold is not None)
-    assert volumes == [5_000_000, 40_000_000, 300_000_000]
+    assert volumes == [5_000_000, 40_000_000, 300_000_000, 1_000_000_000]
     spend = [r for r in config.rules if r.kind == "closed_api_spend"]
     assert [r.threshold for r in spend] == [Decimal(500)]
     assert list(config.channels) == ["log"] and config.defaults.quiet_period == timedelta(hours=24)

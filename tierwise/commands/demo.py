@@ -103,8 +103,12 @@ def ui(ctx: click.Context, port: int) -> None:
     port = chosen
     from pipelines.defs.dbt.project import prepare_manifest
 
-    dagster_home = use_home_for_dagster(Settings.from_env())
+    settings = Settings.from_env()
+    dagster_home = use_home_for_dagster(settings)
     prepare_manifest()  # the definitions read dbt's manifest as they load
+    # `dagster dev` makes its code server re-parse the dbt project (DbtProject.prepare_if_dev), and the dbt
+    # profile takes the warehouse from TIERWISE_WAREHOUSE: without it the code location fails to load.
+    os.environ["TIERWISE_WAREHOUSE"] = str(settings.warehouse)
     cmd = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
         "dev",
