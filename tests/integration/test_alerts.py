@@ -371,3 +371,52 @@ rules:
         ("spike", "rag"): (Decimal(1), Decimal(3)),
         ("rejected", "landing"): (Decimal("0.01"), Decimal("0.01")),
     }
+
+
+@pytest.mark.kafka
+def test_the_lag_sensor_alerts_when_landing_falls_behind_and_resolves_when_it_catches_up(
+    kafka_bootstrap: str,
+    fresh_topics: dict[str, str],
+    topic_prefix: str,
+    tw_home: Home,
+    tmp_path: Path,
+    receivers: tuple[HttpReceiver, SmtpReceiver],
+    secrets: None,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import dagster as dg
+
+    from core.settings import Settings
+    from pipelines.defs.alerts.sensors import alert_lag_sensor
+    from pipelines.defs.resources import build_resources
+
+    http, smtp = receivers
+    monkeypatch.setenv("KAFKA_BOOTSTRAP_SERVERS", kafka_bootstrap)
+    monkeypatch.setenv("TIERWISE_TOPIC_PREFIX", topic_prefix)
+    write_config(
+        tw_home, http, smtp, tmp_path, "  - {name: lag-20, kind: consumer_lag, threshold: 20, hysteresis: 0, channels: [log]}"
+    )
+    topic = fresh_topics["usage"]
+    produce(kafka_bootstrap, topic, [encode(usage_event(i)) for i in range(25)])
+
+    def tick() -> None:
+        with dg.DagsterInstance.ephemeral() as instance:
+            context = dg.build_sensor_context(instance=instance, resources=build_resources(Settings.from_env()))
+            result = alert_lag_sensor.evaluate_tick(context)
+            assert not result.run_requests  # it only alerts; the landing sensor requests runs
+
+    def states() -> list[tuple[str, str, Decimal]]:
+        with open_store(store_path(tw_home), read_only=True) as con:
+            return con.execute("SELECT subject, transition, value FROM alerts ORDER BY occurred_at, subject").fetchall()
+
+    tick()
+    assert states() == [(topic, "fired", Decimal(25))]
+    tick()  # still behind: nothing new
+    assert states() == [(topic, "fired", Decimal(25))]
+    con = connect(tw_home.warehouse)
+    try:
+        TopicLander(kafka_bootstrap, con, topic).land()  # commits and mirrors the offsets to the consumer group
+    finally:
+        con.close()
+    tick()
+    assert states() == [(topic, "fired", Decimal(25)), (topic, "resolved", Decimal(0))]
