@@ -113,3 +113,50 @@ def test_slack_body_has_the_text_slack_shows() -> None:
         {"status": "resolved", "severity": "warning", "rule": "volume-40m", "subject": "chat", "message": "1.0M tokens"}
     )
     assert body["text"] == "[tierwise RESOLVED warning] volume-40m chat: 1.0M tokens"
+
+
+@pytest.mark.parametrize(("domicile", "fires"), [("DE", True), ("US", False)])
+def test_the_license_rule_reads_part_5s_blockers_of_todays_model(domicile: str, fires: bool) -> None:
+    """Llama 4 for an EU-domiciled organization: the projection rows come from the same macros as the
+    tier_projection mart (decisions.recommend.project_scenario); the rule only reads them."""
+    from datetime import date
+
+    import duckdb
+
+    from alerts.observe import after_build
+    from decisions.recommend import project_scenario
+    from schemas.workload_config import Scenario
+
+    scenario = Scenario.model_validate(
+        {
+            "organization": {"domicile": domicile},
+            "workloads": [
+                {
+                    "name": "triage",
+                    "tier_now": "hosted_open_api",
+                    "model_now": "llama-4-scout",
+                    "provider_now": "groq",
+                    "tokens_per_day": 3_000_000,
+                }
+            ],
+        }
+    )
+    projection, _ = project_scenario(scenario, date(2026, 5, 4))
+    con = duckdb.connect()
+    con.execute(
+        "CREATE TABLE tier_projection (workload VARCHAR, model VARCHAR, is_current BOOLEAN, "
+        "blockers STRUCT(rule VARCHAR, detail VARCHAR)[])"
+    )
+    for row in projection:
+        con.execute(
+            "INSERT INTO tier_projection VALUES (?, ?, ?, ?)",
+            [row["workload"], row["model"], row["is_current"], row["blockers"]],
+        )
+    config = parse_config("rules: [{name: license-forbidden, kind: license}]", "f.yaml")
+    [(rule, observation)] = after_build(con, config, date(2026, 5, 4))
+    assert (observation.subject, observation.value >= observation.threshold) == ("triage", fires)
+    if fires:
+        assert observation.message == (
+            "llama-4-scout runs today but its license forbids this organization: llama-4-scout (Llama 4 Community "
+            "License) may not be used by EU-domiciled organizations (domicile DE)"
+        )
