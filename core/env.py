@@ -45,6 +45,7 @@ VARIABLES: tuple[Variable, ...] = (
     Variable("KAFKA_SECURITY_PROTOCOL", "PLAINTEXT", "PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL (core/kafka_security.py)"),
     Variable("COLUMNS", "120", "width the CLI's tables fit into"),
     Variable("TIERWISE_OTLP_TOKEN", "unset", "bearer token `tierwise ingest otlp` requires of exporters (unset: none)"),
+    Variable("TIERWISE_ALERTS_CONFIG", "$TIERWISE_HOME/alerts.yaml", "the alert rules and channels (docs/alerts.md)"),
 )
 
 
@@ -178,3 +179,13 @@ def replication_factor() -> int | None:
 def otlp_token() -> str | None:
     """The bearer token the OTLP receiver requires; unset (or blank) means no check."""
     return _raw("TIERWISE_OTLP_TOKEN")
+
+
+def alerts_config_override() -> Path | None:
+    return _path("TIERWISE_ALERTS_CONFIG")
+
+
+def secret(name: str) -> str | None:
+    """A secret an alert channel names in its config (`secret_env`, `url_env`, `password_env`): the config
+    file holds only the variable's name, so the value never sits in a file or a log."""
+    return _raw(name)

@@ -11,6 +11,7 @@ from dagster_dbt import DbtCliResource
 
 from core.settings import Settings
 from pipelines.dbt_cli import dbt_executable
+from pipelines.defs.alerts.sensors import alert_lag_sensor
 from pipelines.defs.dbt.assets import dbt_base_job, dbt_job, tierwise_dbt, tierwise_dbt_base
 from pipelines.defs.dbt.project import DBT_PROJECT
 from pipelines.defs.dbt.sensors import dirty_days_sensor
@@ -30,7 +31,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     return dg.Definitions(
         assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt_base, tierwise_dbt],
         jobs=[landing_job, dbt_base_job, dbt_job],
-        sensors=[kafka_lag_sensor, dirty_days_sensor, stale_run_sensor],
+        sensors=[kafka_lag_sensor, dirty_days_sensor, stale_run_sensor, alert_lag_sensor],
         resources=resources,
     )
 

@@ -17,6 +17,7 @@ from core.home import Home
 from core.settings import Settings
 from core.warehouse_lock import open_with_retry
 from landing.warehouse import connect
+from pipelines.defs.alerts.resource import alerts_resource
 from streaming.broker import resolve_bootstrap
 
 
@@ -60,4 +61,5 @@ def build_resources(settings: Settings) -> dict[str, dg.ConfigurableResource]:
         "warehouse": WarehouseResource(path=str(settings.warehouse), lake_dir=str(settings.home.lake)),
         "kafka": KafkaResource(home_dir=str(settings.home.root), topic_prefix=settings.topic_prefix),
         "dbt_runs": DbtRunsResource(runs_dir=str(settings.home.dbt)),
+        "alerts": alerts_resource(settings.home),
     }

@@ -289,3 +289,44 @@ def test_cli_equals_the_marts_to_the_cent(
     assert shown["recommended_model"] == "qwen3.5-72b"
     assert main(["recommend", "--workload", "nope"]) == 2
     assert "no workload 'nope' in tier_recommendation; known: chat, probe" in capsys.readouterr().err
+
+
+def test_alert_rules_after_a_build_read_the_marts_and_the_breakeven_of_part_5(built: Built, tmp_path: Path) -> None:
+    from alerts.config import parse_config
+    from alerts.evaluate import settle
+    from alerts.observe import after_build
+    from alerts.store import open_store, store_path
+    from core.home import Home
+
+    config = parse_config(
+        """
+rules:
+  - {name: closed-50, kind: closed_api_spend, threshold: 50}
+  - {name: own-breakeven, kind: breakeven}
+  - {name: team-budget, kind: budget, scope: team, budgets: {t: 100}, projected: true}
+  - {name: forecast-4w, kind: forecast, weeks: 4}
+""",
+        "alerts.yaml",
+    )
+    with duckdb.connect(str(built.warehouse), read_only=True) as con:
+        pairs = after_build(con, config, today=DAY)
+        [month_cost] = con.execute("select sum(cost_usd) from spend_monthly where team = 't'").fetchone()
+    seen = {(rule.name, o.subject): (o.value, o.threshold) for rule, o in pairs}
+    # the workload's own break-even is tier_projection's (the fp8 self-hosted option, 39,043,210 tokens/day);
+    # today's 12M in the trailing 24 hours is under it
+    assert seen[("own-breakeven", "chat")] == (Decimal(12_000_000), Decimal(39_043_210))
+    # chat's closed-API spend over the 30 days to the newest day is its one day of sonnet, exactly
+    assert seen[("closed-50", "chat")] == (SONNET_DAY, Decimal(50))
+    # the team's month so far (14 of 30 days) projected to the month's end
+    assert month_cost > 0 and seen[("team-budget", "team:t")] == ((month_cost * 30 / 14).quantize(Decimal("0.01")), 100)
+    # one day of history: no forecast, so no forecast observation
+    assert not any(rule.kind == "forecast" for rule, _ in pairs)
+    home = Home(tmp_path)
+    done = settle(home, config, tmp_path / "alerts.yaml", pairs, "dbt build", background=False)
+    # probe's cents of closed-API spend stay under $50: only chat and the team's projection fire
+    assert sorted((a.rule, a.subject, a.transition) for a in done.alerts) == [
+        ("closed-50", "chat", "fired"),
+        ("team-budget", "team:t", "fired"),
+    ]
+    with open_store(store_path(home), read_only=True) as con:
+        assert con.execute("select count(*) from alert_deliveries where status = 'sent'").fetchone()[0] == len(done.alerts)

@@ -13,7 +13,12 @@ def test_definitions_load_with_landing_dbt_jobs_and_sensors() -> None:
     keys = {k.to_user_string() for k in repo.asset_graph.get_all_asset_keys()}
     assert {"raw/usage_events", "raw/gpu_usage", "spend_daily", "priced_requests"} <= keys
     assert {j for j in repo.job_names if not j.startswith("__")} >= {"landing_job", "dbt_job"}
-    assert {s.name for s in repo.sensor_defs} == {"kafka_lag_sensor", "dirty_days_sensor", "stale_run_sensor"}
+    assert {s.name for s in repo.sensor_defs} == {
+        "kafka_lag_sensor",
+        "dirty_days_sensor",
+        "stale_run_sensor",
+        "alert_lag_sensor",
+    }
 
 
 def test_dbt_staging_reads_the_landed_raw_tables() -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 from core.env import VARIABLES
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("schemas", "streaming", "ingest", "landing", "pipelines", "reports", "tierwise")
+PACKAGES = ("schemas", "streaming", "ingest", "landing", "pipelines", "alerts", "reports", "decisions", "tierwise")
 
 
 def _env_reads(tree: ast.AST) -> list[int]:

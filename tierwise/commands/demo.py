@@ -69,9 +69,14 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
     click.echo("\n[5/5] tier recommendations (tier_recommendation mart; `tierwise recommend --json` for every number)")
     ctx.invoke(root.commands["recommend"], workload=None, scenario=None, as_json=False)
     click.echo(
+        "\nAlerts this traffic triggered (sent to the log by the default rules; `tierwise alerts --json`, docs/alerts.md)"
+    )
+    ctx.invoke(root.commands["alerts"], as_json=False, limit=20)
+    click.echo(
         f"\nThe broker is still running (stop it with `make down`); the warehouse is {settings.warehouse}.\n"
         "Try `tierwise spend --by team,month`, `tierwise recommend`, `tierwise breakeven --preset article`,\n"
-        "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, or `make ui` for the Dagster UI."
+        "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, `tierwise alerts`,\n"
+        "or `make ui` for the Dagster UI."
     )
 
 
@@ -98,8 +103,12 @@ def ui(ctx: click.Context, port: int) -> None:
     port = chosen
     from pipelines.defs.dbt.project import prepare_manifest
 
-    dagster_home = use_home_for_dagster(Settings.from_env())
+    settings = Settings.from_env()
+    dagster_home = use_home_for_dagster(settings)
     prepare_manifest()  # the definitions read dbt's manifest as they load
+    # `dagster dev` makes its code server re-parse the dbt project (DbtProject.prepare_if_dev), and the dbt
+    # profile takes the warehouse from TIERWISE_WAREHOUSE: without it the code location fails to load.
+    os.environ["TIERWISE_WAREHOUSE"] = str(settings.warehouse)
     cmd = [
         os.path.join(os.path.dirname(sys.executable), "dagster"),
         "dev",

@@ -18,6 +18,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from decisions.config import load_into_warehouse
 from landing.dirty_days import clear_dirty_days, dirty_days_in
 from pipelines.dbt_cli import dbt_run_dir, prune_run_dirs, run_dbt, warehouse_vars, window_vars
+from pipelines.defs.alerts.resource import AlertsResource
 from pipelines.defs.dbt.partitions import daily_partitions
 from pipelines.defs.dbt.planning import stale_base_keys
 from pipelines.defs.dbt.project import DBT_PROJECT
@@ -70,7 +71,11 @@ def tierwise_dbt_base(
     dagster_dbt_translator=TRANSLATOR,
 )
 def tierwise_dbt(
-    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, dbt_runs: DbtRunsResource
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: WarehouseResource,
+    dbt_runs: DbtRunsResource,
+    alerts: AlertsResource,
 ) -> Iterator[Any]:
     record_owner(context.instance, context.run)
     stale = stale_base_keys(context.instance, tierwise_dbt_base)
@@ -103,6 +108,9 @@ def tierwise_dbt(
     with warehouse.writer() as con:
         cleared = clear_dirty_days(con, window.start.date(), window.end.date(), started)
         still_dirty = dirty_days_in(con)
+        # Spend, budget, forecast, break-even and license alerts from the marts this build just wrote.
+        observed = alerts.after_build(con, context.log)
+    alerts.settle(observed, context.log)
     context.log.info(f"cleared {cleared} dirty day marks; {len(still_dirty)} day(s) still wait for a rebuild")
     context.log_event(after_build(still_dirty))
 

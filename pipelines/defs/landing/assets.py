@@ -8,6 +8,7 @@ from landing.consumer import TopicLander
 from landing.dirty_days import dirty_days_in
 from landing.lake import import_lake
 from landing.warehouse import RAW_SCHEMA
+from pipelines.defs.alerts.resource import AlertsResource
 from pipelines.defs.resources import KafkaResource, WarehouseResource
 from pipelines.instance import WAREHOUSE_POOL
 from pipelines.run_guard import record_owner
@@ -17,7 +18,11 @@ LANDING_GROUP = "landing"
 
 
 def _land(
-    context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource, topic_name: str
+    context: dg.AssetExecutionContext,
+    kafka: KafkaResource,
+    warehouse: WarehouseResource,
+    alerts: AlertsResource,
+    topic_name: str,
 ) -> dg.MaterializeResult:
     record_owner(context.instance, context.run)
     topic = kafka.topic(topic_name)
@@ -33,6 +38,11 @@ def _land(
         )
         dirty = dirty_days_in(con)
         rows = con.execute(f"SELECT count(*) FROM {RAW_SCHEMA}.{lander.contract.table}").fetchone()[0]  # type: ignore[index]
+        # Volume and health alerts from what was just committed: one aggregate query on this connection.
+        new_rows = result.landed + imported["landed"]
+        observed = alerts.after_landing(con, context.log) if topic_name == USAGE_TOPIC and new_rows else None
+    # Recorded and sent after the warehouse is let go: a slow receiver never holds its lock.
+    alerts.settle(observed, context.log)
     return dg.MaterializeResult(
         metadata={
             "topic": topic,
@@ -60,8 +70,10 @@ def landing_asset(name: str, topic_name: str, description: str) -> dg.AssetsDefi
         description=description,
         kinds={"kafka", "duckdb"},
     )
-    def _asset(context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource) -> dg.MaterializeResult:
-        return _land(context, kafka, warehouse, topic_name)
+    def _asset(
+        context: dg.AssetExecutionContext, kafka: KafkaResource, warehouse: WarehouseResource, alerts: AlertsResource
+    ) -> dg.MaterializeResult:
+        return _land(context, kafka, warehouse, alerts, topic_name)
 
     return _asset
 

@@ -10,6 +10,8 @@ from pipelines.run_guard import reap_dead_runs
 from streaming.lag import consumer_lag
 from streaming.topics import GPU_TOPIC, USAGE_TOPIC
 
+LANDING_PRIORITY = "10"
+
 ACTIVE = [
     dg.DagsterRunStatus.QUEUED,
     dg.DagsterRunStatus.NOT_STARTED,
@@ -41,5 +43,7 @@ def kafka_lag_sensor(context: dg.SensorEvaluationContext, kafka: KafkaResource) 
     if total == 0:
         return dg.SkipReason("no consumer lag")
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(tags={"tierwise/lag": str(total)})],
+        # Ahead of queued dbt runs in the run queue (default priority 0): volume and health alerts are evaluated
+        # right after landing commits, so a landing that waits behind a queue of builds delays every alert.
+        run_requests=[dg.RunRequest(tags={"tierwise/lag": str(total), "dagster/priority": LANDING_PRIORITY})],
     )
