@@ -47,8 +47,8 @@ def usd_label(value: float) -> str:
 def tokens_label(value: float) -> str:
     for limit, suffix in ((1e9, "B"), (1e6, "M"), (1e3, "k")):
         if value >= limit:
-            return f"{value / limit:g}{suffix}"
-    return f"{value:g}"
+            return f"{value / limit:.3g}{suffix}"
+    return f"{value:.3g}"
 
 
 @dataclass(frozen=True)

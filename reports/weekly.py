@@ -83,29 +83,36 @@ class WeeklyReport:
     lag: Mapping[str, int | None] | None  # consumer lag per topic when Kafka answered, else None
 
 
-def _changes(con: duckdb.DuckDBPyConnection, key: str, week: IsoWeek) -> list[Change]:
+def changes(con: duckdb.DuckDBPyConnection, key: str, week: IsoWeek, filters: tuple[tuple[str, str], ...] = ()) -> list[Change]:
+    """Spend by `key` in the week against the week before (spend_daily through reports.spend)."""
     prev = week.previous()
-    now = {r[key]: r["cost_usd"] or ZERO for r in run_spend(con, SpendQuery([key], week.start, week.end))}
-    before = {r[key]: r["cost_usd"] or ZERO for r in run_spend(con, SpendQuery([key], prev.start, prev.end))}
+    now = {r[key]: r["cost_usd"] or ZERO for r in run_spend(con, SpendQuery([key], week.start, week.end, filters))}
+    before = {r[key]: r["cost_usd"] or ZERO for r in run_spend(con, SpendQuery([key], prev.start, prev.end, filters))}
     keys = sorted(set(now) | set(before), key=lambda k: (k is None, str(k)))
     return [Change("(none)" if k is None else str(k), now.get(k, ZERO), before.get(k, ZERO)) for k in keys]
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def top_movers(con: duckdb.DuckDBPyConnection, week: IsoWeek, filters: tuple[tuple[str, str], ...] = ()) -> list[Change]:
+    """The workloads whose spend changed most (either way) against the week before."""
+    moved = [c for c in changes(con, "workload", week, filters) if c.delta != 0]
+    return sorted(moved, key=lambda c: (-abs(c.delta), c.key))[:TOP_MOVERS]
+
+
+def rows_of(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
     cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
 
 
-def _has(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     found = con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
     ).fetchone()
     return bool(found and found[0])
 
 
-def _curves(con: duckdb.DuckDBPyConnection, workload: str) -> list[Curve]:
-    rows = _rows(
+def workload_curves(con: duckdb.DuckDBPyConnection, workload: str) -> list[Curve]:
+    rows = rows_of(
         con,
         "select tier, provider, model, tokens_per_day, monthly_cost_usd from main.breakeven_curves"
         " where workload = ? order by tier, point",
@@ -121,7 +128,7 @@ def _curves(con: duckdb.DuckDBPyConnection, workload: str) -> list[Curve]:
 
 def _evidence(con: duckdb.DuckDBPyConnection, rec: dict[str, Any], week: IsoWeek, min_eval_samples: int) -> Evidence:
     workload, tier, model = rec["workload"], rec["recommended_tier"], rec["recommended_model"]
-    option = _rows(
+    option = rows_of(
         con,
         """select eval_n, eval_gap, p50_ms, p90_ms, p99_ms, latency_slo_ms from main.tier_projection
            where workload = ? and tier = ? and model = ? and (provider = ? or ? is null)
@@ -134,7 +141,7 @@ def _evidence(con: duckdb.DuckDBPyConnection, rec: dict[str, Any], week: IsoWeek
            where workload = ? and model = ? and tier = ? and shadow""",
         [workload, model, tier],
     ).fetchone()
-    live = _rows(
+    live = rows_of(
         con,
         """select (model = ? and tier = ?) as candidate, cast(sum(requests - shadow_requests) as bigint) as live,
                   cast(sum(error_requests) as bigint) as errors
@@ -172,7 +179,7 @@ def _evidence(con: duckdb.DuckDBPyConnection, rec: dict[str, Any], week: IsoWeek
 
 
 def _workloads(con: duckdb.DuckDBPyConnection, week: IsoWeek, min_eval_samples: int) -> list[WorkloadSection]:
-    recs = _rows(con, "select * from main.tier_recommendation order by workload")
+    recs = rows_of(con, "select * from main.tier_recommendation order by workload")
     first = week.previous(TREND_WEEKS - 1)
     tokens: dict[str, dict[str, int]] = {}
     for r in run_spend(con, SpendQuery(["workload", "day"], first.start, week.end)):
@@ -190,7 +197,7 @@ def _workloads(con: duckdb.DuckDBPyConnection, week: IsoWeek, min_eval_samples: 
                 recommendation=rec,
                 week_cost=cost.get(name, ZERO),
                 weekly_tokens=[(w, tokens.get(name, {}).get(w, 0)) for w in weeks],
-                curves=_curves(con, name),
+                curves=workload_curves(con, name),
                 steps=steps,
             )
         )
@@ -199,29 +206,33 @@ def _workloads(con: duckdb.DuckDBPyConnection, week: IsoWeek, min_eval_samples: 
     return out
 
 
-def _quality(con: duckdb.DuckDBPyConnection, week: IsoWeek) -> tuple[list[dict[str, Any]], int, int, int]:
-    unpriced = _rows(
+def unpriced_in(con: duckdb.DuckDBPyConnection, start: date, end: date) -> list[dict[str, Any]]:
+    return rows_of(
         con,
         """select reason, provider, model, cast(sum(requests) as bigint) as requests,
                   cast(sum(tokens_total) as bigint) as tokens_total
            from main.unpriced_usage where day >= ? and day < ? group by all order by requests desc nulls last, 1, 2, 3""",
-        [week.start, week.end],
+        [start, end],
     )
+
+
+def landing_counts(con: duckdb.DuckDBPyConnection, start: date, end: date) -> tuple[int, int, int]:
+    """(rejected events, late requests, landed requests) of the days [start, end)."""
     rejected = late = landed = 0
-    if _has(con, "raw", "rejected_events"):
+    if has_table(con, "raw", "rejected_events"):
         found = con.execute(
-            "select count(*) from raw.rejected_events where rejected_at >= ? and rejected_at < ?", [week.start, week.end]
+            "select count(*) from raw.rejected_events where rejected_at >= ? and rejected_at < ?", [start, end]
         ).fetchone()
         rejected = int(found[0]) if found else 0
-    if _has(con, "raw", "usage_events"):
+    if has_table(con, "raw", "usage_events"):
         # late: landed more than a day after the request happened (its day's marts were built without it)
         found = con.execute(
             """select count(*), count(*) filter (where landed_at > event_time + interval 1 day)
                from raw.usage_events where event_date >= ? and event_date < ?""",
-            [week.start, week.end],
+            [start, end],
         ).fetchone()
         landed, late = (int(found[0]), int(found[1])) if found else (0, 0)
-    return unpriced, rejected, late, landed
+    return rejected, late, landed
 
 
 def collect(
@@ -242,20 +253,20 @@ def collect(
         daily: dict[str, list[Decimal]] = {}
         for r in run_spend(con, SpendQuery(["tier", "day"], week.start, week.end)):
             daily.setdefault(r["tier"], [ZERO] * 7)[(r["day"] - week.start).days] = r["cost_usd"] or ZERO
-        assumptions = _rows(con, "select as_of, min_eval_samples, sources from main.int_projection_assumptions limit 1")
+        assumptions = rows_of(con, "select as_of, min_eval_samples, sources from main.int_projection_assumptions limit 1")
         asm = assumptions[0] if assumptions else {"min_eval_samples": 30, "sources": []}
         workloads = _workloads(con, week, int(asm["min_eval_samples"]))
-        movers = sorted(_changes(con, "workload", week), key=lambda c: (-abs(c.delta), c.key))[:TOP_MOVERS]
-        unpriced, rejected, late, landed = _quality(con, week)
+        unpriced = unpriced_in(con, week.start, week.end)
+        rejected, late, landed = landing_counts(con, week.start, week.end)
         return WeeklyReport(
             week=week,
             generated_at=now or datetime.now(UTC).replace(tzinfo=None, microsecond=0),
             warehouse=str(path),
             total=totals[0] or ZERO,
             previous_total=totals[1] or ZERO,
-            by_tier=_changes(con, "tier", week),
-            by_team=_changes(con, "team", week),
-            movers=[m for m in movers if m.delta != 0],
+            by_tier=changes(con, "tier", week),
+            by_team=changes(con, "team", week),
+            movers=top_movers(con, week),
             days=days,
             daily_by_tier=daily,
             potential_savings=sum(

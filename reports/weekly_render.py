@@ -280,6 +280,7 @@ def to_html(report: WeeklyReport) -> str:
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         # no network: the page may fetch nothing, whatever a name in it says
         "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">",
+        "<link rel='icon' href='data:,'>"
         f"<title>tierwise weekly report {escape(str(report.week))}</title><style>{CSS}</style></head><body>",
     ]
     for b in blocks(report):

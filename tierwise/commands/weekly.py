@@ -9,6 +9,8 @@ import click
 from core.home import Home, warehouse_path
 from core.settings import Settings
 
+DASHBOARD_PORT = 8050
+
 
 @click.command()
 @click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W48 (default: the last full week).")
@@ -38,4 +40,22 @@ def report(week: str | None, out: Path | None, no_kafka: bool) -> None:
     click.echo(f"  {html}  (opens offline in any browser)")
 
 
-COMMANDS: list[click.Command] = [report]
+@click.command()
+@click.option("--port", type=click.IntRange(1, 65535), default=DASHBOARD_PORT, show_default=True, help="Port on 127.0.0.1.")
+def dashboard(port: int) -> None:
+    """The FinOps dashboard on http://127.0.0.1:PORT: spend over time, top movers, month-to-date burn, break-even
+    and recommendations, latency, data quality. Reads the warehouse read-only; never blocks a pipeline run."""
+    import uvicorn
+
+    from reports.dashboard.app import create_app
+    from reports.status import kafka_lag
+    from streaming.topics import GPU_TOPIC, USAGE_TOPIC
+
+    settings = Settings.from_env()
+    topics = [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
+    app = create_app(warehouse_path(), lag=lambda: kafka_lag(settings.home, topics))
+    click.echo(f"tierwise dashboard on http://127.0.0.1:{port} (warehouse {warehouse_path()}); Ctrl-C stops it")
+    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+
+
+COMMANDS: list[click.Command] = [report, dashboard]
