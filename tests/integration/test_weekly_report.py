@@ -141,3 +141,6 @@ def test_the_asset_writes_the_weeks_report(world: World, tmp_path: Path) -> None
     assert meta["week"].value == str(world.week)
     assert Decimal(meta["total_spend_usd"].value) == world.total
     assert (tmp_path / "reports" / f"tierwise-report-{world.week}.html").exists()
+    (check,) = result.get_asset_check_evaluations()
+    assert check.check_name == "totals_add_up" and check.passed
+    assert check.metadata["by_team_usd"].value == check.metadata["total_usd"].value == meta["total_spend_usd"].value

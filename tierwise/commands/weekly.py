@@ -41,8 +41,15 @@ def report(week: str | None, out: Path | None, no_kafka: bool) -> None:
 
 
 @click.command()
-@click.option("--port", type=click.IntRange(1, 65535), default=DASHBOARD_PORT, show_default=True, help="Port on 127.0.0.1.")
-def dashboard(port: int) -> None:
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=DASHBOARD_PORT,
+    show_default=True,
+    help="A busy default moves to the next free port.",
+)
+@click.pass_context
+def dashboard(ctx: click.Context, port: int) -> None:
     """The FinOps dashboard on http://127.0.0.1:PORT: spend over time, top movers, month-to-date burn, break-even
     and recommendations, latency, data quality. Reads the warehouse read-only; never blocks a pipeline run."""
     import uvicorn
@@ -50,12 +57,17 @@ def dashboard(port: int) -> None:
     from reports.dashboard.app import create_app
     from reports.status import kafka_lag
     from streaming.topics import GPU_TOPIC, USAGE_TOPIC
+    from tierwise.ui_port import choose_ui_port
 
+    explicit = ctx.get_parameter_source("port") is not click.core.ParameterSource.DEFAULT
+    chosen = choose_ui_port(port, explicit)
+    if chosen != port:
+        click.echo(f"port {port} is in use; using {chosen}")
     settings = Settings.from_env()
     topics = [settings.topic(USAGE_TOPIC), settings.topic(GPU_TOPIC)]
     app = create_app(warehouse_path(), lag=lambda: kafka_lag(settings.home, topics))
-    click.echo(f"tierwise dashboard on http://127.0.0.1:{port} (warehouse {warehouse_path()}); Ctrl-C stops it")
-    uvicorn.run(app, host="127.0.0.1", port=port, log_level="warning")
+    click.echo(f"tierwise dashboard on http://127.0.0.1:{chosen} (warehouse {warehouse_path()}); Ctrl-C stops it")
+    uvicorn.run(app, host="127.0.0.1", port=chosen, log_level="warning")
 
 
 COMMANDS: list[click.Command] = [report, dashboard]

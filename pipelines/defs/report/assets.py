@@ -1,7 +1,9 @@
 """The weekly report as a Dagster asset: one partition per ISO week (Monday to Monday, UTC), so a past week
 can be rebuilt from the UI after a price correction, and a schedule that writes last week's every Monday."""
 
+from collections.abc import Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 
 import dagster as dg
@@ -39,6 +41,13 @@ class ReportsResource(dg.ConfigurableResource):
     kinds={"markdown", "html"},
     partitions_def=weekly_partitions(),
     deps=[dg.AssetKey(name) for name in READS],
+    check_specs=[
+        dg.AssetCheckSpec(
+            "totals_add_up",
+            asset="weekly_report",
+            description="The week's spend by tier and by team each add up to its total, to the cent.",
+        )
+    ],
     description=(
         'The weekly "should we switch tiers" report of one ISO week: spend and its change by tier and team, '
         "top movers, each workload's recommendation with its break-even chart and migration readiness, the "
@@ -47,14 +56,14 @@ class ReportsResource(dg.ConfigurableResource):
 )
 def weekly_report(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, kafka: KafkaResource, reports: ReportsResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.MaterializeResult | dg.AssetCheckResult]:
     week = IsoWeek.of(date.fromisoformat(context.partition_key))
-    # Read-only: the report never takes the warehouse's write lock, so it needs no slot of the writers' pool.
     lag = kafka_lag(Home(Path(kafka.home_dir)), [kafka.topic(USAGE_TOPIC), kafka.topic(GPU_TOPIC)])
+    # Read-only: the report never takes the warehouse's write lock, so it needs no slot of the writers' pool.
     result = collect(Path(warehouse.path), week, lag=lag)
     md, html = write(result, Path(reports.reports_dir))
     context.log.info(f"weekly report {week}: {md} and {html}")
-    return dg.MaterializeResult(
+    yield dg.MaterializeResult(
         metadata={
             "week": str(week),
             "markdown": dg.MetadataValue.path(str(md)),
@@ -63,6 +72,17 @@ def weekly_report(
             "potential_monthly_savings_usd": format(result.potential_savings, "f"),
             "workloads_to_move": sum(1 for w in result.workloads if w.steps),
         }
+    )
+    by_tier = sum((c.this_week for c in result.by_tier), Decimal(0))
+    by_team = sum((c.this_week for c in result.by_team), Decimal(0))
+    yield dg.AssetCheckResult(
+        check_name="totals_add_up",
+        passed=by_tier == result.total == by_team,
+        metadata={
+            "total_usd": format(result.total, "f"),
+            "by_tier_usd": format(by_tier, "f"),
+            "by_team_usd": format(by_team, "f"),
+        },
     )
 
 
