@@ -5,12 +5,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export TIERWISE_HOME ?= $(CURDIR)/.tierwise
 
-.PHONY: help prereqs install jars demo test test-faults test-fast lint audit ui bench down clean
+.PHONY: help prereqs install jars demo test test-faults test-fast lint audit ui dashboard bench down clean
 
 help:
 	@echo "make demo   - install, start the local Kafka broker, simulate a month of LLM traffic, land it, build the marts, print spend"
 	@echo "make test   - install, lint (ruff, format, import layers), then the whole test suite (integration tests start their own broker)"
 	@echo "make ui     - the Dagster UI on http://127.0.0.1:3000 for this TIERWISE_HOME"
+	@echo "make dashboard - the FinOps dashboard on http://127.0.0.1:8050 (after make demo)"
 	@echo "make down   - stop the local broker of this TIERWISE_HOME"
 
 prereqs:
@@ -57,10 +58,14 @@ audit: install
 ui: install
 	$(BIN)/tierwise ui
 
+dashboard: install
+	$(BIN)/tierwise dashboard
+
 bench: jars
 	$(BIN)/python bench/emit.py
 	$(BIN)/python bench/landing_throughput.py
 	$(BIN)/python bench/decisions_build.py
+	$(BIN)/python bench/dashboard_render.py
 
 down: install
 	$(BIN)/tierwise kafka down

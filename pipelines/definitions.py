@@ -18,6 +18,7 @@ from pipelines.defs.dbt.sensors import dirty_days_sensor
 from pipelines.defs.landing.assets import landing_job, raw_gpu_usage, raw_usage_events
 from pipelines.defs.landing.sensors import kafka_lag_sensor
 from pipelines.defs.prices import imported_prices
+from pipelines.defs.report.assets import ReportsResource, report_job, weekly_report, weekly_report_schedule
 from pipelines.defs.resources import build_resources
 from pipelines.defs.runs.sensors import stale_run_sensor
 
@@ -28,9 +29,11 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     resources["dbt"] = DbtCliResource(
         project_dir=DBT_PROJECT, profiles_dir=str(DBT_PROJECT.profiles_dir), dbt_executable=str(dbt_executable())
     )
+    resources["reports"] = ReportsResource(reports_dir=str(settings.home.reports))
     return dg.Definitions(
-        assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt_base, tierwise_dbt],
-        jobs=[landing_job, dbt_base_job, dbt_job],
+        assets=[raw_usage_events, raw_gpu_usage, imported_prices, tierwise_dbt_base, tierwise_dbt, weekly_report],
+        jobs=[landing_job, dbt_base_job, dbt_job, report_job],
+        schedules=[weekly_report_schedule],
         sensors=[kafka_lag_sensor, dirty_days_sensor, stale_run_sensor, alert_lag_sensor],
         resources=resources,
     )

@@ -73,18 +73,29 @@ class Report:
 
 
 def query_report(path: Path, report: Report, by: Sequence[str], date_from: date | None, date_to: date | None) -> list[dict]:
-    sql, params = report.sql(by, date_from, date_to)  # checks the day range before the warehouse is opened
+    report.sql(by, date_from, date_to)  # checks the day range before the warehouse is opened
     with read_only(path) as con:
         require_table(con, report.mart, path)
-        try:
-            cur = con.execute(sql, params)
-        except duckdb.BinderException as exc:  # a warehouse built by an older tierwise
-            first = str(exc).splitlines()[0]
-            raise TierwiseError(
-                f"{report.mart} in {path} lacks a column this report reads ({first}): rebuild the marts"
-            ) from None
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return run_report(con, report, by, date_from, date_to, path)
+
+
+def run_report(
+    con: duckdb.DuckDBPyConnection,
+    report: Report,
+    by: Sequence[str],
+    date_from: date | None,
+    date_to: date | None,
+    path: Path | str = "the warehouse",
+) -> list[dict]:
+    """query_report on a connection the caller holds."""
+    sql, params = report.sql(by, date_from, date_to)
+    try:
+        cur = con.execute(sql, params)
+    except duckdb.BinderException as exc:  # a warehouse built by an older tierwise
+        first = str(exc).splitlines()[0]
+        raise TierwiseError(f"{report.mart} in {path} lacks a column this report reads ({first}): rebuild the marts") from None
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 MONTH = "cast(date_trunc('month', {d}) as date)"

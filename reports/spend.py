@@ -82,12 +82,17 @@ class SpendQuery:
     by: Sequence[str]
     date_from: date | None = None  # inclusive
     date_to: date | None = None  # exclusive
+    filters: tuple[tuple[str, str], ...] = ()  # (key, value): only rows where GROUP_KEYS[key] = value
 
     def sql(self) -> tuple[str, list[Any]]:
         keys = [f"{GROUP_KEYS[k]} as {k}" for k in self.by]
         counts = [f"cast(sum({c}) as bigint) as {c}" for c in COUNT_COLUMNS]
         money = [f"cast(sum({c}) as decimal(38, 12)) as {c}" for c in MONEY_COLUMNS]
-        where, params = day_range("day", self.date_from, self.date_to)
+        where, days = day_range("day", self.date_from, self.date_to)
+        params: list[Any] = [*days]
+        for key, value in self.filters:
+            where += f"{' and' if where else ' where'} {GROUP_KEYS[key]} = ?"  # a KeyError: a key the caller made up
+            params.append(value)
         positions = ", ".join(str(i + 1) for i in range(len(self.by)))
         sql = (
             f"select {', '.join(keys + counts + money)} from main.spend_daily{where}"
@@ -98,12 +103,18 @@ class SpendQuery:
 
 def query_spend(path: Path, query: SpendQuery) -> list[dict[str, Any]]:
     """Rows of {key..., counts..., money...}; money stays Decimal, NULL cost stays None (unpriced)."""
-    sql, params = query.sql()  # checks the day range before the warehouse is opened
+    query.sql()  # checks the day range before the warehouse is opened
     with read_only(path) as con:
         require_table(con, "spend_daily", path)
-        cur = con.execute(sql, params)
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return run_spend(con, query)
+
+
+def run_spend(con: duckdb.DuckDBPyConnection, query: SpendQuery) -> list[dict[str, Any]]:
+    """query_spend on a connection the caller holds (a page or a report runs several queries on one)."""
+    sql, params = query.sql()
+    cur = con.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
 
 
 def exact(value: Decimal | None) -> str | None:

@@ -7,6 +7,7 @@ from typing import Any
 import duckdb
 
 from core.errors import TierwiseError
+from core.home import Home
 from core.settings import Settings
 from core.warehouse_lock import read_only
 from landing.consumer import DEFAULT_CONSUMER
@@ -72,3 +73,15 @@ def collect_status(settings: Settings | None = None) -> dict[str, Any]:
         for topic in topics:
             out["topics"][topic]["consumer_lag"] = None
     return out
+
+
+def kafka_lag(home: Home, topics: list[str]) -> dict[str, int | None] | None:
+    """Consumer lag per topic now, or None when Kafka does not answer (the report says so)."""
+    try:
+        from streaming.broker import resolve_bootstrap
+        from streaming.lag import consumer_lag
+
+        lag = consumer_lag(resolve_bootstrap(home), DEFAULT_CONSUMER, topics)
+    except TierwiseError:
+        return None
+    return {t: lag.get(t) for t in topics}

@@ -12,7 +12,7 @@ import click
 from core import env
 from core.errors import TierwiseError
 from tierwise import __version__
-from tierwise.commands import alerts, dbt_passthrough, decide, demo, events, ingest, kafka, money, pipeline, reports
+from tierwise.commands import alerts, dbt_passthrough, decide, demo, events, ingest, kafka, money, pipeline, reports, weekly
 
 
 @click.group()
@@ -26,7 +26,7 @@ def cli() -> None:
 
 
 cli.add_command(kafka.kafka)
-for module in (events, ingest, pipeline, money, decide, reports, demo, dbt_passthrough, alerts):
+for module in (events, ingest, pipeline, money, decide, reports, weekly, demo, dbt_passthrough, alerts):
     for command in module.COMMANDS:
         cli.add_command(command)
 

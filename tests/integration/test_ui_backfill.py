@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -273,6 +273,24 @@ def test_price_correction_then_backfill_reprices_from_the_effective_day_only(hom
         (date(2026, 3, 10), Decimal("0.5525")),  # 101k x $2.50/M + 20k x $15/M
         (date(2026, 3, 11), Decimal("0.808")),  # 102k x $4/M + 20k x $20/M
     ]
+
+
+def test_report_backfill_after_the_correction_shows_the_corrected_prices(
+    home: Home, ui: DagsterUI, gpt_corrected: Corrected
+) -> None:
+    """The weekly report of the corrected week, rebuilt by a backfill of its weekly partition from the UI."""
+    week = "2026-W11"  # Monday 2026-03-09: the partition key of the week that holds the five days
+    backfill_id = ui.launch_backfill([["weekly_report"]], DAYS[0], DAYS[0], f"report of {week} after the correction")
+    ui.wait_for_backfill(backfill_id)
+    runs = ui.runs({"dagster/backfill": backfill_id})
+    assert [(r["jobName"], r["status"], r["tags"].get("dagster/partition")) for r in runs] == [
+        ("__ASSET_JOB", "SUCCESS", "2026-03-09")
+    ], runs
+    md = (home.reports / f"tierwise-report-{week}.md").read_text()
+    summary = next(line for line in md.splitlines() if line.startswith("| $"))
+    total = sum((cost(r, 1) for r in requests()), Decimal(0))  # the five days at the corrected gpt-5.4 price
+    assert summary.split(" | ")[0] == f"| ${total.quantize(Decimal('0.01'), rounding=ROUND_HALF_UP):,}"
+    assert total != sum((cost(r, 0) for r in requests()), Decimal(0))  # the correction changed the week's total
 
 
 def test_price_import_alone_gets_history_repriced_by_the_dirty_days_sensor(

@@ -70,3 +70,20 @@ def test_seeds_and_staging_are_one_unpartitioned_selection_apart_from_the_marts(
     assert graph.get(dg.AssetKey(["raw", "usage_events"])).group_name == "landing"
     repo = defs.get_repository_def()
     assert {"dbt_base_job", "dbt_job"} <= set(repo.job_names)
+
+
+def test_weekly_report_is_weekly_partitioned_on_a_monday_schedule() -> None:
+    repo = defs.get_repository_def()
+    node = repo.asset_graph.get(dg.AssetKey("weekly_report"))
+    assert isinstance(node.partitions_def, dg.WeeklyPartitionsDefinition)
+    # ISO weeks: Monday to Monday, the partition key is the Monday
+    assert node.partitions_def.time_window_for_partition_key("2026-11-23").end.date().isoformat() == "2026-11-30"
+    assert node.group_name == "reports" and node.owners == ["team:finops"] and node.description
+    assert {k.to_user_string() for k in node.parent_keys} == {
+        "spend_daily",
+        "unpriced_usage",
+        "tier_recommendation",
+        "breakeven_curves",
+    }
+    (schedule,) = repo.schedule_defs
+    assert schedule.job_name == "weekly_report_job" and schedule.cron_schedule == "0 1 * * 1"

@@ -14,6 +14,7 @@ import click
 from core.home import Home, config_path, config_path_is_explicit
 from core.settings import Settings
 from pipelines.instance import use_home_for_dagster
+from tierwise.commands.weekly import DASHBOARD_PORT
 from tierwise.ui_port import DEFAULT_UI_PORT, choose_ui_port
 
 DEMO_CONFIG = Path(__file__).resolve().parents[2] / "decisions" / "demo.yaml"
@@ -77,6 +78,13 @@ def demo(ctx: click.Context, days: int, seed: int, verbose: bool) -> None:
         "Try `tierwise spend --by team,month`, `tierwise recommend`, `tierwise breakeven --preset article`,\n"
         "`tierwise latency`, `tierwise unpriced`, `tierwise shadow`, `tierwise status`, `tierwise alerts`,\n"
         "or `make ui` for the Dagster UI."
+    )
+    root_report = root.commands["report"]
+    click.echo("\nThe weekly report of the last full week:")
+    ctx.invoke(root_report, week=None, out=None, no_kafka=False)
+    click.echo(
+        f"\nThe FinOps dashboard: start it with `.venv/bin/tierwise dashboard` (or `make dashboard`), "
+        f"then open http://127.0.0.1:{DASHBOARD_PORT}"
     )
 
 
