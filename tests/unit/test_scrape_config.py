@@ -42,7 +42,10 @@ def test_a_good_config_loads_with_exact_money(tmp_path: Path) -> None:
     ("change", "message"),
     [
         (("gpu_count: 2", "gpu_count: two"), "deployment llama-east: gpu_count: Input should be a valid integer"),
-        (('hourly_price_usd: "2.49"', "hourly_price_usd: 2.49"), "deployment llama-east: hourly_price_usd: must be a decimal"),
+        (
+            ('hourly_price_usd: "2.49"', 'hourly_price_usd: "-1"'),
+            "deployment llama-east: hourly_price_usd: must be a non-negative decimal",
+        ),
         (("engine: vllm", "engine: tgi"), "deployment llama-east: engine: Input should be 'vllm' or 'sglang'"),
         (
             ("metrics_url: http://", "metrics_url: ftp://"),
@@ -58,6 +61,12 @@ def test_a_bad_config_names_the_deployment_and_field(tmp_path: Path, change: tup
     with pytest.raises(TierwiseError) as err:
         load_scrape_config(path)
     assert str(err.value).startswith(f"{path}: {message}")
+
+
+def test_a_yaml_number_price_is_taken_exactly(tmp_path: Path) -> None:
+    # A price written as a YAML number (as people write it) is the same decimal as the quoted one.
+    config = load_scrape_config(write(tmp_path, GOOD.replace('hourly_price_usd: "2.49"', "hourly_price_usd: 2.49")))
+    assert str(config.deployments[0].hourly_price_usd) == "2.49"
 
 
 def test_missing_file_and_bad_yaml_are_one_line_errors(tmp_path: Path) -> None:
