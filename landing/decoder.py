@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 from polars.exceptions import PanicException
 
 from core import env
-from landing.columnar import fast_path_shape, parse_chunk
+from landing.columnar import fast_path_shape, parse_chunk, unreadable
 from landing.limits import EventWindow
 from landing.record_batches import Records
 from landing.tables import TableContract
@@ -140,19 +140,25 @@ class BatchDecoder:
             }
         )
         checked: list[pl.DataFrame] = []
-        chunks = [eligible.arg_true()]
+        chunks = [(eligible.arg_true(), False)]
         while chunks:
-            idx = chunks.pop()
+            idx, screened = chunks.pop()
             try:
                 parsed = parse_chunk(check, lines.gather(idx))
                 checked.append(check.apply(pl.concat([parsed, kafka[idx]], how="horizontal"), self.topic, landed_at))
             except (Exception, PanicException):
-                # A bad line (not JSON, a wrong type, anything polars chokes on) spoils its whole chunk:
-                # halve until it is isolated; pydantic then decides each of its lines one by one.
-                if len(idx) <= MIN_CHUNK:
+                # A line that is not JSON spoils its whole chunk: set aside every such line in one pass and read
+                # the rest again. Should that still fail (anything else polars chokes on), halve until the
+                # culprit is isolated. pydantic then decides the lines set aside, one by one.
+                bad = unreadable(lines.gather(idx)) if not screened else None
+                if bad is not None and bad.any():
+                    slow.extend(idx.filter(bad).to_list())
+                    chunks.append((idx.filter(~bad), True))
+                elif len(idx) <= MIN_CHUNK:
                     slow.extend(idx.to_list())
                 else:
-                    chunks += [idx[: len(idx) // 2], idx[len(idx) // 2 :]]
+                    half = len(idx) // 2
+                    chunks += [(idx[:half], True), (idx[half:], True)]
         frame = pl.concat(checked) if checked else None
         if frame is not None:
             slow.extend(frame.filter(~pl.col("ok"))["i"].to_list())

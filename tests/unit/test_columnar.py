@@ -232,6 +232,27 @@ def test_one_bad_line_does_not_send_its_whole_batch_to_pydantic(size: int) -> No
     assert valid == size and decoder.slow_rows <= 64
 
 
+def test_many_unreadable_lines_go_to_pydantic_alone() -> None:
+    # About 1% truncated and mistyped lines spread through a batch (what a broken producer sends): each
+    # of them goes to pydantic, and no clean line with it (halving around each would take its neighbours).
+    rng = random.Random(11)
+    values: list[bytes] = []
+    bad = 0
+    for i in range(5000):
+        event = {**usage_events()[i % 4], "event_id": f"m-{i}"}
+        line = json.dumps(event).encode()
+        if rng.random() < 0.01:
+            bad += 1
+            if i % 2:  # truncated: not JSON
+                line = line[: rng.randrange(10, len(line) - 5)]
+            else:  # a count sent as text: JSON, of the wrong type
+                line = json.dumps({**event, "input_tokens": str(event["input_tokens"])}).encode()
+        values.append(line)
+    decoder, valid = _check(USAGE, values, "llm.usage.v1")
+    assert bad > 20 and valid == 5000 - bad
+    assert decoder.slow_rows == bad
+
+
 def gpu_events() -> list[dict[str, Any]]:
     return [
         {
