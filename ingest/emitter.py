@@ -2,8 +2,9 @@
 
 ``emit()`` validates on the caller's thread, puts the event's JSON on a bounded in-memory queue and
 returns. One background thread hands queued events to an idempotent kafka-python producer
-(``acks='all'``, key = workload, or deployment for GPU heartbeats, so one workload's events keep
-their order). When Kafka is away or slow, events go to an append-only spill file under
+(``acks='all'``, key = the event id, or deployment for GPU heartbeats: usage spreads evenly over the
+partitions whatever the mix of workloads, and a resent event lands on the partition of its first copy).
+When Kafka is away or slow, events go to an append-only spill file under
 ``$TIERWISE_HOME/spill`` and are replayed, oldest first, once Kafka answers again.
 
 Ordering and duplicates. The thread is in one of two modes. *Direct*: the spill is empty and events
@@ -250,7 +251,7 @@ class TelemetryEmitter:
         if isinstance(event, dict):
             event = parse_event(event)
         if isinstance(event, UsageEvent):
-            key = event.workload
+            key = event.event_id
             gpu = False
         elif isinstance(event, GpuUsage):
             key = event.deployment
@@ -484,7 +485,7 @@ class TelemetryEmitter:
             try:
                 obj = orjson.loads(line)
                 gpu = is_gpu_heartbeat(obj)
-                key = obj.get("deployment") if gpu else obj.get("workload")
+                key = obj.get("deployment") if gpu else obj.get("event_id")
                 records.append((self.gpu_topic if gpu else self.topic, key.encode() if key else None, line))
             except (orjson.JSONDecodeError, AttributeError, TypeError):
                 bad += 1

@@ -603,7 +603,8 @@ class Simulator:
         # Events at or after the cut are drawn (the random stream stays the same as without a cut) but never sent.
         keep = when < self.end
         seq = self._next_seq()
-        rec = SimRecord("usage", workload.encode(), orjson.dumps(event))
+        # Keyed as the emitter keys usage: by event id (a duplicate shares its original's partition).
+        rec = SimRecord("usage", str(event["event_id"]).encode(), orjson.dumps(event))
         if rng.random() < cfg.late_rate:
             delay = min(rng.expovariate(1 / (6 * 3600)), 3 * 86400) + 900  # past any resend
             if keep:
@@ -619,7 +620,7 @@ class Simulator:
             seq = self._next_seq()
             raw, kind = self._bad(event)
             if keep:
-                batch.append((when, seq, SimRecord("bad", workload.encode(), raw, kind)))
+                batch.append((when, seq, SimRecord("bad", str(event["event_id"]).encode(), raw, kind)))
 
     def _heartbeats(
         self, t0: float, load: dict[str, float], peak: dict[str, float], batch: list[tuple[float, int, SimRecord]]
