@@ -107,7 +107,7 @@ class LakeWorker:
         self.dead_letters = DeadLetterSender(bootstrap, topic, dlq_for(topic), source=group)
         self._consumer: Any = None
 
-    def _flush(self, partition: int) -> None:
+    def _flush(self, partition: int, mirror: bool = True) -> None:
         records = self.buffers.pop(partition, [])
         if not records:
             return
@@ -124,7 +124,8 @@ class LakeWorker:
         self.stats.files += 1
         self.stats.rows += table.num_rows
         self.stats.rejected += len(rejected)
-        mirror_offsets(self._consumer, self.topic, {partition: last + 1})
+        if mirror:
+            mirror_offsets(self._consumer, self.topic, {partition: last + 1})
 
     def run(self, max_seconds: float | None = None) -> WorkerStats:
         from kafka import KafkaConsumer, TopicPartition
@@ -134,8 +135,11 @@ class LakeWorker:
 
         class Listener(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked: Any) -> None:
+                # kafka-python calls this on its network thread, where a commit would block on itself
+                # ("Cannot block on net.run() from the IO thread"). The file is the truth; the next owner
+                # mirrors the offset after its first file.
                 for tp in revoked:
-                    worker._flush(tp.partition)
+                    worker._flush(tp.partition, mirror=False)
 
             def on_partitions_assigned(self, assigned: Any) -> None:
                 for tp in assigned:

@@ -1,8 +1,9 @@
 """A small warehouse for the weekly report and dashboard tests, built by real dbt, with dollars worked out by hand.
 
 Last full ISO week (W) and the week before (W-1), priced from the seeds:
-- support (team cx), claude-sonnet-4-6 on anthropic: 1,000,000 input + 100,000 output tokens a request
-  = $3.00 + $1.50 = $4.50; 10 requests in W ($45.00), 4 in W-1 ($18.00).
+- support (team cx), claude-sonnet-4-6 on anthropic: 100,000 input + 280,000 output tokens a request
+  = $0.30 + $4.20 = $4.50 (the prompt stays under Sonnet's 200k long-context tier); 10 requests in W
+  ($45.00), 4 in W-1 ($18.00).
 - `<script>alert(1)</script>` (team `a|b`), qwen3.5-72b on together: $0.40 + $0.08 = $0.48 a request;
   5 requests in W ($2.40).
 - legal-notes (team legal), mistral-unknown: no price, 2 requests in W (unpriced).
@@ -43,16 +44,17 @@ def build_world(work: Path) -> World:
     path = work / "warehouse.duckdb"
     con = connect(path)
     big = {"input_tokens": 1_000_000, "output_tokens": 100_000}
+    sonnet = {"input_tokens": 100_000, "output_tokens": 280_000}
 
     def at(day: int, n: int, start: datetime | None = None) -> str:
         base = datetime.combine(start or week.start, datetime.min.time()) + timedelta(days=day, hours=9, minutes=n)
         return base.isoformat(sep=" ")
 
     for n in range(10):
-        add_event(con, f"s{n}", at(n % 3, n), "closed_api", "anthropic", "claude-sonnet-4-6", "support", "cx", **big)
+        add_event(con, f"s{n}", at(n % 3, n), "closed_api", "anthropic", "claude-sonnet-4-6", "support", "cx", **sonnet)
     for n in range(4):
         prev = week.previous().start
-        add_event(con, f"p{n}", at(1, n, prev), "closed_api", "anthropic", "claude-sonnet-4-6", "support", "cx", **big)
+        add_event(con, f"p{n}", at(1, n, prev), "closed_api", "anthropic", "claude-sonnet-4-6", "support", "cx", **sonnet)
     for n in range(5):
         add_event(con, f"h{n}", at(2, n), "hosted_open_api", "together", "qwen3.5-72b", HOSTILE, "a|b", **big)
     for n in range(2):
