@@ -13,12 +13,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from core import env
 from core.errors import TierwiseError
 from core.home import Home
+from core.yaml_config import named_items, read_text, validate, yaml_mapping
 
 DEFAULT_FILE = Path(__file__).with_name("default.yaml")
 _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "B": 10**9}
@@ -264,45 +264,12 @@ class AlertsConfig(_Strict):
         return [r for r in self.rules if r.kind in kinds]
 
 
-def _where(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
-    """ "rule volume-5m: threshold" from pydantic's location ('rules', 0, 'threshold')."""
-    if len(loc) >= 2 and loc[0] == "rules" and isinstance(loc[1], int):
-        rules = data.get("rules")
-        item = rules[loc[1]] if isinstance(rules, list) and loc[1] < len(rules) else None
-        name = item.get("name") if isinstance(item, dict) else None
-        head = f"rule {name}" if isinstance(name, str) else f"rules[{loc[1]}]"
-        fields = [str(p) for p in loc[2:]]
-        return head + (f": {'.'.join(fields)}" if fields else "")
-    if len(loc) >= 2 and loc[0] == "channels":
-        # a tagged union adds the tag ('webhook') to the location: leave it out
-        fields = [str(p) for p in loc[2:] if p not in ("log", "webhook", "slack", "email")]
-        return f"channel {loc[1]}" + (f": {'.'.join(fields)}" if fields else "")
-    return ".".join(str(p) for p in loc)
+_where = named_items({"rules": "rule", "channels": "channel"}, skip=("log", "webhook", "slack", "email"))
 
 
 def parse_config(text: str, source: str) -> AlertsConfig:
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise TierwiseError(f"{source}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    data = data or {}
-    if not isinstance(data, dict):
-        raise TierwiseError(f"{source}: expected a mapping with channels and rules, got {type(data).__name__}")
-    try:
-        return AlertsConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(tuple(first["loc"]), data)
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "is not a known field"
-        elif first["type"] == "union_tag_invalid":
-            message = "type must be one of log, webhook, slack, email"
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise TierwiseError(f"{source}: {where + ': ' if where else ''}{message}{suffix}") from None
+    data = yaml_mapping(text, source, "channels and rules")
+    return validate(AlertsConfig, data, source, _where, {"union_tag_invalid": "type must be one of log, webhook, slack, email"})
 
 
 def load_alerts_config(home: Home, path: Path | None = None) -> tuple[AlertsConfig, Path]:
@@ -313,8 +280,4 @@ def load_alerts_config(home: Home, path: Path | None = None) -> tuple[AlertsConf
         if explicit:
             raise TierwiseError(f"alerts config file {path} does not exist")
         path = DEFAULT_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TierwiseError(f"cannot read {path}: {exc.strerror or exc}") from None
-    return parse_config(text, str(path)), path
+    return parse_config(read_text(path), str(path)), path

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import duckdb
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from core.errors import TierwiseError
 from core.home import config_path, config_path_is_explicit
+from core.yaml_config import named_items, read_text, validate, yaml_mapping
 from schemas.workload_config import TierwiseConfig
 
 M = TypeVar("M", bound=BaseModel)
@@ -26,57 +26,10 @@ ORGANIZATION_TABLE = "raw.organization_config"
 WORKLOAD_TABLE = "raw.workload_config"
 
 
-def _where(loc: tuple[Any, ...], data: Any) -> str:
-    """'workload support-chat: ops_fte' from pydantic's location ('workloads', 2, 'ops_fte')."""
-    parts: list[str] = []
-    node = data
-    i = 0
-    while i < len(loc):
-        key = loc[i]
-        if key == "workloads" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
-            index = loc[i + 1]
-            item = node.get("workloads", [])[index] if isinstance(node, dict) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            parts.append(f"workload {name}" if isinstance(name, str) else f"workloads[{index}]")
-            node = item
-            i += 2
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, dict) else None
-        i += 1
-    head = [p for p in parts if p.startswith(("workload ", "workloads["))]
-    fields = [p for p in parts if p not in head]
-    return ": ".join(head + ([".".join(fields)] if fields else []))
-
-
 def parse_file(path: Path, model: type[M]) -> M:
     """Read and validate a YAML file; any problem is a TierwiseError naming the file, workload and field."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TierwiseError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise TierwiseError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from exc
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise TierwiseError(f"{path}: expected a mapping with organization and workloads, got {type(data).__name__}")
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(tuple(first["loc"]), data)
-        message = str(first["msg"]).removeprefix("Value error, ")
-        if first["type"] == "extra_forbidden":
-            message = "is not a known field"
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        return_where = f"{where}: " if where else ""
-        raise TierwiseError(f"{path}: {return_where}{message}{suffix}") from None
+    data = yaml_mapping(read_text(path), str(path), "organization and workloads")
+    return validate(model, data, str(path), named_items({"workloads": "workload"}))
 
 
 def load_config(path: Path | None = None) -> tuple[TierwiseConfig, Path | None]:

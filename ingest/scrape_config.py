@@ -26,12 +26,11 @@ from __future__ import annotations
 
 import csv
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from core.errors import TierwiseError
+from core.yaml_config import named_items, read_text, validate, yaml_mapping
 from schemas.gpu import Money
 
 
@@ -102,53 +101,9 @@ class ScrapeConfig(_Strict):
         return self
 
 
-def _where(loc: tuple[Any, ...], data: Any) -> str:
-    """'deployment llama-70b-east: gpu_count' from pydantic's location in the raw data."""
-    parts: list[str] = []
-    node = data
-    i = 0
-    while i < len(loc):
-        key = loc[i]
-        if key == "deployments" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
-            index = loc[i + 1]
-            items = node.get("deployments") if isinstance(node, dict) else None
-            item = items[index] if isinstance(items, list) and index < len(items) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            parts.append(f"deployment {name}" if isinstance(name, str) else f"deployments[{index}]")
-            node = item
-            i += 2
-            continue
-        parts.append(str(key))
-        node = node.get(key) if isinstance(node, dict) else None
-        i += 1
-    head = [p for p in parts if p.startswith(("deployment ", "deployments["))]
-    fields = [p for p in parts if p not in head]
-    return ": ".join(head + ([".".join(fields)] if fields else []))
-
-
 def load_scrape_config(path: Path) -> ScrapeConfig:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise TierwiseError(f"cannot read {path}: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise TierwiseError(f"{path}: not valid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
-    if not isinstance(data, dict):
-        raise TierwiseError(f"{path}: expected a mapping with interval_s and deployments")
-    try:
-        return ScrapeConfig.model_validate(data)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = _where(tuple(first["loc"]), data)
-        message = "is not a known field" if first["type"] == "extra_forbidden" else str(first["msg"])
-        message = message.removeprefix("Value error, ")
-        more = len(exc.errors()) - 1
-        suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise TierwiseError(f"{path}: {where + ': ' if where else ''}{message}{suffix}") from None
+    data = yaml_mapping(read_text(path), str(path), "interval_s and deployments")
+    return validate(ScrapeConfig, data, str(path), named_items({"deployments": "deployment"}))
 
 
 def unpriced_gpu_types(config: ScrapeConfig, catalog_csv: Path) -> list[tuple[str, str]]:
